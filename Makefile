@@ -1,0 +1,46 @@
+# miliacheck: `make run` serves the app, `make test` runs the whole suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint typecheck bench kb-check eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/miliacheck serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+kb-check: install
+	$(BIN)/miliacheck kb check
+
+test: install lint typecheck kb-check
+	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode full
+	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode interview
+	$(BIN)/miliacheck eval tests/data/vignettes/project.jsonl --mode full
+	$(BIN)/miliacheck eval tests/data/vignettes/project.jsonl --mode interview
+
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,120 @@
+"""Evidence: one item per known field of a case, with its likelihood under every row.
+
+The posterior, the explanations and the pgmpy cross-check all read these items, so the
+model is defined in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from miliacheck.engine.case import Case
+from miliacheck.kb.load import Array, KnowledgeBase
+from miliacheck.kb.schema import COLOURS, COUNTS
+
+COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}
+COUNT_INDEX = {c: i for i, c in enumerate(COUNTS)}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    field: str  # case path: findings.firm, locations, colour, ...
+    value: object
+    text: str
+    loglik: Array  # log P(value | row) for every row
+    red_flag: bool = False
+
+
+def bin_index(edges: dict[str, tuple[float, float]], value: float) -> int:
+    for i, (lo, hi) in enumerate(edges.values()):
+        if lo <= value < hi:
+            return i
+    return len(edges) - 1
+
+
+def _days_text(days: float) -> str:
+    if days < 14:
+        return f"{days:g} days"
+    if days < 60:
+        return f"about {round(days / 7)} weeks"
+    if days < 730:
+        return f"about {round(days / 30.4)} months"
+    return f"about {round(days / 365.25)} years"
+
+
+def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
+    """The evidence items of ``case``; unknown fields and ``dont_know`` give none."""
+    m = kb.model
+    lg = m.logs
+    findings = kb.findings.findings
+    out: list[Evidence] = []
+    index = {f: i for i, f in enumerate(m.finding_ids)}
+    for fid, value in case.findings.items():
+        spec = findings[fid]
+        if spec.advice_only:
+            continue
+        col = index[fid]
+        ll = lg["f1"][:, col] if value else lg["f0"][:, col]
+        label = spec.label if value else "No: " + spec.label[0].lower() + spec.label[1:]
+        out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
+    if case.locations is not None:
+        involved = [i for i, loc in enumerate(m.location_ids) if loc in case.locations]
+        absent = [i for i, loc in enumerate(m.location_ids) if loc not in case.locations]
+        ll = lg["l1"][:, involved].sum(axis=1) + lg["l0"][:, absent].sum(axis=1)
+        labels = kb.questions.locations["labels"]
+        where = ", ".join(labels[loc].lower() for loc in case.locations)
+        out.append(Evidence("locations", list(case.locations), f"Where: {where}", ll))
+    if case.colour is not None:
+        ll = lg["colour"][:, COLOUR_INDEX[case.colour]]
+        out.append(Evidence("colour", case.colour, f"Colour: {case.colour}", ll))
+    if case.count is not None:
+        ll = lg["count"][:, COUNT_INDEX[case.count]]
+        words = {"one": "Just one bump", "few": "A few bumps", "many": "Many bumps"}
+        out.append(Evidence("count", case.count, words[case.count], ll))
+    if case.size_mm is not None:
+        ll = lg["size"][:, bin_index(kb.manifest.size_bins, case.size_mm)]
+        out.append(Evidence("size_mm", case.size_mm, f"About {case.size_mm:g} mm across", ll))
+    if case.duration_days is not None:
+        ll = lg["duration"][:, bin_index(kb.manifest.duration_bins, case.duration_days)]
+        text = f"There for {_days_text(case.duration_days)}"
+        out.append(Evidence("duration_days", case.duration_days, text, ll))
+    return out
+
+
+def log_prior(kb: KnowledgeBase, case: Case) -> Array:
+    """Log prior over every row (conditions, then not_listed last), normalised."""
+    m = kb.model
+    band = len(m.band_edges) - 1
+    for i, (lo, hi) in enumerate(m.band_edges):
+        if lo <= case.age_years < hi:
+            band = i
+            break
+    sex = {"female": 0, "male": 1}.get(case.sex or "", 2)
+    weights = m.prevalence[:, band] * m.sex_factor[:, sex]
+    p_nl = kb.manifest.not_listed.prior.p
+    weights = weights * ((1.0 - p_nl) / weights[:-1].sum())
+    weights[-1] = p_nl
+    out: Array = np.log(weights)
+    return out
+
+
+def normalise(logp: Array) -> Array:
+    z = np.exp(logp - logp.max())
+    out: Array = z / z.sum()
+    return out
+
+
+def posterior_from(prior: Array, items: list[Evidence], blind: bool = False) -> Array:
+    """Normalised posterior from a log prior and evidence; ``blind`` leaves red flags out."""
+    total = prior.copy()
+    for item in items:
+        if not (blind and item.red_flag):
+            total += item.loglik
+    return normalise(total)
+
+
+def posterior(kb: KnowledgeBase, case: Case, blind: bool = False) -> Array:
+    """P(row | case) for every condition row, not_listed last."""
+    return posterior_from(log_prior(kb, case), evidence(kb, case), blind)

@@ -1,0 +1,215 @@
+"""The next question: the red-flag screen first, then the most informative question.
+
+Information is the expected fall in the entropy (bits) of the posterior over conditions.
+The interview stops when one condition is confident, when no question is worth its
+time, or at the cap; it does not stop while a must-not-miss condition lies between its
+rule-out and act thresholds and an unasked question still separates it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from miliacheck.engine.case import Case
+from miliacheck.engine.rules import holds
+from miliacheck.engine.triage import act_threshold, is_must_not_miss
+from miliacheck.kb.load import Array, KnowledgeBase
+from miliacheck.kb.schema import QuestionSpec
+
+NONE_OPTION = "None of these"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    spec: dict[str, Any]  # the question, as the result shows it (without progress)
+    table: Array  # (K, V) P(answer v | row)
+
+
+def unscreened(kb: KnowledgeBase, case: Case) -> list[str]:
+    """Red-flag finding paths relevant to this case and not yet answered, in screen order."""
+    out: list[str] = []
+    for group in kb.triage.screen:
+        if holds(group.when, case):
+            for fid in group.fields:
+                path = f"findings.{fid}"
+                if not case.answered(path) and path not in out:
+                    out.append(path)
+    return out
+
+
+def screen_question(kb: KnowledgeBase, case: Case, pending: list[str]) -> dict[str, Any]:
+    """One grouped ``multi`` question for every pending red flag."""
+    group = next(
+        g
+        for g in kb.triage.screen
+        if holds(g.when, case) and any(f"findings.{f}" in pending for f in g.fields)
+    )
+    labels = kb.findings.findings
+    return {
+        "id": group.id,
+        "text": group.text,
+        "help": group.help,
+        "type": "multi",
+        "fields": pending,
+        "options": [{"value": p, "label": labels[p[9:]].label} for p in pending],
+        "none_option": NONE_OPTION,
+        "unit": None,
+        "min": None,
+        "max": None,
+        "red_flag": True,
+        "why": group.why,
+    }
+
+
+def _field_question(kb: KnowledgeBase, q: QuestionSpec) -> dict[str, Any]:
+    if q.options_from == "locations":
+        options = [{"value": k, "label": v} for k, v in kb.questions.locations["labels"].items()]
+    else:
+        options = [{"value": o.value, "label": o.label} for o in q.options]
+    return {
+        "id": q.id,
+        "text": q.text,
+        "help": q.help,
+        "type": q.type,
+        "fields": list(q.fields),
+        "options": options,
+        "none_option": None,
+        "unit": q.unit,
+        "min": q.min,
+        "max": q.max,
+        "red_flag": False,
+        "why": q.why,
+    }
+
+
+def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
+    """Unanswered non-red-flag questions with their answer tables (locations excluded)."""
+    m = kb.model
+    out: list[Candidate] = []
+    tables = {
+        "colour": m.p_colour,
+        "count": m.p_count,
+        "size_mm": m.p_size,
+        "duration_days": m.p_duration,
+    }
+    for q in kb.questions.questions:
+        path = q.fields[0]
+        if path == "locations" or case.answered(path):
+            continue
+        out.append(Candidate(_field_question(kb, q), tables[path]))
+    for col, fid in enumerate(m.finding_ids):
+        spec = kb.findings.findings[fid]
+        if spec.red_flag or spec.advice_only or case.answered(f"findings.{fid}"):
+            continue
+        p = m.p_finding[:, col]
+        question = {
+            "id": f"q_{fid}",
+            "text": spec.question,
+            "help": spec.help,
+            "type": "yes_no",
+            "fields": [f"findings.{fid}"],
+            "options": [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}],
+            "none_option": None,
+            "unit": None,
+            "min": None,
+            "max": None,
+            "red_flag": False,
+            "why": spec.why,
+        }
+        out.append(Candidate(question, np.stack([p, 1 - p], axis=1)))
+    return out
+
+
+def entropy_bits(p: Array) -> float:
+    q = p[p > 0]
+    return float(-(q * np.log2(q)).sum())
+
+
+def expected_gain(post: Array, table: Array, weights: Array | None = None) -> float:
+    """Expected entropy fall of ``post`` (or of a grouping by ``weights``) for one question."""
+    joint = post[:, None] * table  # (K, V)
+    p_answer = joint.sum(axis=0)
+    if weights is None:
+        before = entropy_bits(post)
+        after = 0.0
+        for v in range(table.shape[1]):
+            if p_answer[v] > 0:
+                after += p_answer[v] * entropy_bits(joint[:, v] / p_answer[v])
+        return before - after
+    # Binary grouping: the must-not-miss condition against the rest.
+    p_c = float(weights @ post)
+    before = _h2(p_c)
+    after = 0.0
+    for v in range(table.shape[1]):
+        if p_answer[v] > 0:
+            after += p_answer[v] * _h2(float(weights @ joint[:, v]) / p_answer[v])
+    return before - after
+
+
+def _h2(p: float) -> float:
+    if p <= 0 or p >= 1:
+        return 0.0
+    return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+
+
+def answered_questions(kb: KnowledgeBase, case: Case) -> int:
+    """Non-red-flag questions already answered (given in the case or asked)."""
+    n = sum(1 for q in kb.questions.questions if case.answered(q.fields[0]))
+    for fid, spec in kb.findings.findings.items():
+        if not spec.red_flag and not spec.advice_only and case.answered(f"findings.{fid}"):
+            n += 1
+    return n
+
+
+def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] | None:
+    """The single most useful next question, or None when the interview should stop."""
+    pending = unscreened(kb, case)
+    asked = answered_questions(kb, case)
+    if pending:
+        question = screen_question(kb, case, pending)
+        return _with_progress(question, asked, 1 + _remaining(kb, post, asked))
+    if not case.answered("locations"):
+        q = next(q for q in kb.questions.questions if q.fields[0] == "locations")
+        return _with_progress(_field_question(kb, q), asked, 1 + _remaining(kb, post, asked))
+    cap = kb.manifest.limits.max_questions
+    if asked >= cap:
+        return None
+    th = kb.manifest.thresholds
+    cands = candidates(kb, case)
+    if not cands:
+        return None
+    gains = [expected_gain(post, c.table) for c in cands]
+    best = int(np.argmax(gains))
+    confident = float(post[:-1].max()) >= th.confident_stop.p
+    if not confident and gains[best] >= th.min_information_gain.p:
+        return _with_progress(cands[best].spec, asked, _remaining(kb, post, asked))
+    # About to stop: first make sure no must-not-miss condition is left in between.
+    ids = kb.model.ids
+    for i, cid in enumerate(ids[:-1]):
+        cond = kb.conditions[cid]
+        if not is_must_not_miss(cond, case):
+            continue
+        rule_out = th.must_not_miss_rule_out.p
+        if not rule_out <= float(post[i]) < act_threshold(kb, cond, case):
+            continue
+        weights = np.zeros(len(ids))
+        weights[i] = 1.0
+        sep = [expected_gain(post, c.table, weights) for c in cands]
+        j = int(np.argmax(sep))
+        if sep[j] >= th.separating_gain.p:
+            return _with_progress(cands[j].spec, asked, 1)
+    return None
+
+
+def _remaining(kb: KnowledgeBase, post: Array, asked: int) -> int:
+    cap = kb.manifest.limits.max_questions
+    h = entropy_bits(post)
+    return max(0, min(cap - asked, math.ceil(h / 0.6)))
+
+
+def _with_progress(q: dict[str, Any], asked: int, remaining: int) -> dict[str, Any]:
+    return {**q, "progress": {"asked": asked, "remaining_estimate": max(remaining, 1)}}

@@ -1,0 +1,26 @@
+"""Evaluate a knowledge base's ``when`` conditions against a case."""
+
+from __future__ import annotations
+
+from miliacheck.engine.case import Case
+from miliacheck.kb.schema import When
+
+
+def holds(when: When, case: Case) -> bool:
+    """True when every key of ``when`` holds for ``case``. Unknown findings never hold."""
+    f = case.findings
+    if when.findings_true and not all(f.get(x) is True for x in when.findings_true):
+        return False
+    if when.any_findings_true and not any(f.get(x) is True for x in when.any_findings_true):
+        return False
+    if when.locations_any and not (
+        case.locations is not None and any(loc in case.locations for loc in when.locations_any)
+    ):
+        return False
+    if when.age_lt is not None and not case.age_years < when.age_lt:
+        return False
+    if when.age_gte is not None and not case.age_years >= when.age_gte:
+        return False
+    if when.count_in and case.count not in when.count_in:
+        return False
+    return not (when.sex is not None and case.sex != when.sex)

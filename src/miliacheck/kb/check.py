@@ -1,0 +1,287 @@
+"""Semantic checks of a knowledge base: ids resolve, numbers are in range and sourced.
+
+:func:`check` returns every problem found (errors and warnings); ``miliacheck kb check``
+prints them and the app refuses to start while any error remains.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from miliacheck.kb.load import KnowledgeBase
+from miliacheck.kb.schema import CARE_LEVELS, COLOURS, COUNTS, Condition, Sourced, When
+
+#: The conditions of case/v1: the knowledge base must model every one of them.
+FORMAT_CONDITIONS: tuple[str, ...] = (
+    "milia_primary",
+    "milia_neonatal",
+    "milia_secondary",
+    "milia_multiple_eruptive",
+    "milia_en_plaque",
+    "closed_comedones",
+    "sebaceous_hyperplasia",
+    "syringoma",
+    "basal_cell_carcinoma",
+    "molluscum_contagiosum",
+    "xanthelasma",
+    "epidermoid_cyst",
+    "fordyce_spots",
+    "miliaria",
+    "erythema_toxicum_neonatorum",
+    "keratosis_pilaris",
+    "flat_warts",
+    "folliculitis",
+    "periorbital_cellulitis",
+    "hordeolum_chalazion",
+    "oral_candidiasis",
+    "herpes_simplex",
+    "steatocystoma_multiplex",
+)
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+DECISIVE = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error" | "warning"
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decisive:
+    """One likelihood and how far it moves the odds (|log LR| against the background)."""
+
+    condition: str
+    field: str
+    value: Sourced
+    weight: float
+
+
+def check(kb: KnowledgeBase, vignette_ids: Iterable[str] | None = None) -> list[Problem]:
+    """All problems of ``kb``. ``vignette_ids`` defaults to the ids in the known vignette files."""
+    out: list[Problem] = []
+    out += _check_sources(kb)
+    out += _check_conditions(kb)
+    out += _check_rules(kb)
+    ids = set(vignette_ids) if vignette_ids is not None else _known_vignette_ids()
+    out += _check_no_vignette_ids(kb, ids)
+    return out
+
+
+def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
+    """Every sourced number in the knowledge base, with where it stands."""
+    th = kb.manifest.thresholds
+    for name in type(th).model_fields:
+        yield f"manifest.thresholds.{name}", getattr(th, name)
+    yield "manifest.not_listed.prior", kb.manifest.not_listed.prior
+    for fid, f in kb.findings.findings.items():
+        yield f"findings.{fid}.background", f.background
+    for c in kb.conditions.values():
+        for band, s in c.prior.prevalence.items():
+            yield f"{c.id}.prior.prevalence.{band}", s
+        yield f"{c.id}.prior.consult", c.prior.consult
+        for sex, s in c.prior.sex.items():
+            yield f"{c.id}.prior.sex.{sex}", s
+        if c.act_threshold is not None:
+            yield f"{c.id}.act_threshold", c.act_threshold
+        lk = c.likelihoods
+        for part in ("findings", "locations", "colour", "count", "size", "duration"):
+            for key, s in getattr(lk, part).items():
+                yield f"{c.id}.likelihoods.{part}.{key}", s
+
+
+def decisive_numbers(kb: KnowledgeBase, cond: Condition) -> list[Decisive]:
+    """The condition's likelihoods ordered by how much they move the odds."""
+    out: list[Decisive] = []
+    lk = cond.likelihoods
+    for fid, s in lk.findings.items():
+        bg = kb.findings.findings[fid].background.p if fid in kb.findings.findings else 0.5
+        w = max(abs(math.log(s.p / bg)), abs(math.log((1 - s.p) / (1 - bg))))
+        out.append(Decisive(cond.id, f"findings.{fid}", s, w))
+    for loc, s in lk.locations.items():
+        if loc != "default":
+            out.append(Decisive(cond.id, f"locations.{loc}", s, abs(math.log(s.p / 0.05))))
+    sizes = {
+        "colour": len(COLOURS),
+        "count": len(COUNTS),
+        "size": len(kb.manifest.size_bins),
+        "duration": len(kb.manifest.duration_bins),
+    }
+    for part, n in sizes.items():
+        for key, s in getattr(lk, part).items():
+            out.append(Decisive(cond.id, f"{part}.{key}", s, abs(math.log(s.p * n))))
+    out.sort(key=lambda d: -d.weight)
+    return out
+
+
+def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
+    refs = kb.references
+    for where, s in sourced_numbers(kb):
+        if s.src is not None and s.src not in refs:
+            yield Problem("error", where, f"unknown reference {s.src!r}")
+        if s.est is not None and not s.est.strip():
+            yield Problem("error", where, "an estimate needs its reason")
+        low, high = (0.0, 10.0) if ".prior.sex." in where else (0.0, 1.0)
+        if not low < s.p < high:
+            yield Problem("error", where, f"{s.p} is not in ({low}, {high})")
+    for c in kb.conditions.values():
+        cited: list[str | None] = [x.src for x in c.codes]
+        cited += [x.src for x in c.care] + [x.src for x in c.escalate]
+        cited += [t.src for t in c.treatments]
+        for items in (c.advice.do, c.advice.avoid, c.advice.see_a_doctor_if):
+            cited += [i.src for i in items]
+        for src in cited:
+            if src is not None and src not in refs:
+                yield Problem("error", c.id, f"unknown reference {src!r}")
+    for rule in kb.triage.floors:
+        if rule.src is not None and rule.src not in refs:
+            yield Problem("error", f"triage.{rule.id}", f"unknown reference {rule.src!r}")
+    advice_items = list(kb.advice.always.do) + list(kb.advice.always.avoid)
+    for r in kb.advice.rules:
+        advice_items += list(r.do) + list(r.avoid)
+    for item in advice_items:
+        if item.src is not None and item.src not in refs:
+            yield Problem("error", "advice", f"unknown reference {item.src!r}")
+    for net in kb.advice.safety_net:
+        if net.src is not None and net.src not in refs:
+            yield Problem("error", "advice.safety_net", f"unknown reference {net.src!r}")
+    for rid, ref in refs.items():
+        if not (ref.pmid or ref.doi or ref.url or ref.journal or ref.publisher):
+            yield Problem("error", f"references.{rid}", "needs a pmid, doi, url or journal")
+
+
+def _check_conditions(kb: KnowledgeBase) -> Iterator[Problem]:
+    fids = set(kb.findings.findings)
+    advice_only = {f for f, x in kb.findings.findings.items() if x.advice_only}
+    lids = set(kb.questions.locations["labels"])
+    bands = set(kb.manifest.age_bands)
+    for cid in FORMAT_CONDITIONS:
+        if cid not in kb.conditions:
+            yield Problem("error", cid, "a condition of the case format is missing")
+    for c in kb.conditions.values():
+        lk = c.likelihoods
+        for f in lk.findings:
+            if f not in fids:
+                yield Problem("error", f"{c.id}.likelihoods.findings", f"unknown finding {f!r}")
+            elif f in advice_only:
+                yield Problem("error", f"{c.id}.likelihoods.findings", f"{f!r} is advice-only")
+        for loc in lk.locations:
+            if loc == "other" or (loc not in lids and loc != "default"):
+                yield Problem("error", f"{c.id}.likelihoods.locations", f"bad location {loc!r}")
+        parts = {
+            "colour": COLOURS,
+            "count": COUNTS,
+            "size": tuple(kb.manifest.size_bins),
+            "duration": tuple(kb.manifest.duration_bins),
+        }
+        for part, values in parts.items():
+            dist = getattr(lk, part)
+            for k in dist:
+                if k not in values:
+                    yield Problem("error", f"{c.id}.likelihoods.{part}", f"unknown value {k!r}")
+            total = sum(s.p for s in dist.values())
+            if total > 1.0001:
+                yield Problem("error", f"{c.id}.likelihoods.{part}", f"sums to {total:.3f} > 1")
+        missing = bands - set(c.prior.prevalence)
+        if missing:
+            yield Problem("error", f"{c.id}.prior.prevalence", f"missing bands {sorted(missing)}")
+        for k in c.prior.sex:
+            if k not in ("female", "male"):
+                yield Problem("error", f"{c.id}.prior.sex", f"unknown sex {k!r}")
+        if not any(code.system == ICD10 for code in c.codes):
+            yield Problem("error", f"{c.id}.codes", "needs an ICD-10 code")
+        if not (c.advice.do and c.advice.avoid and c.advice.see_a_doctor_if):
+            yield Problem("error", f"{c.id}.advice", "needs do, avoid and see_a_doctor_if")
+        if not c.care or c.care[-1].when is not None:
+            yield Problem("error", f"{c.id}.care", "the last care entry must have no `when`")
+        for d in decisive_numbers(kb, c)[:DECISIVE]:
+            if d.value.src is None:
+                yield Problem(
+                    "error",
+                    f"{c.id}.likelihoods.{d.field}",
+                    "one of the five most decisive numbers: it must cite a source",
+                )
+        whens: list[When] = [e.when for e in c.care if e.when is not None]
+        whens += [r.when for r in c.escalate]
+        if isinstance(c.must_not_miss, When):
+            whens.append(c.must_not_miss)
+        for w in whens:
+            yield from _check_when(w, fids, lids, c.id)
+
+
+def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
+    fids = set(kb.findings.findings)
+    lids = set(kb.questions.locations["labels"])
+    for rule in kb.triage.floors:
+        yield from _check_when(rule.when, fids, lids, f"triage.{rule.id}")
+    for g in kb.triage.screen:
+        yield from _check_when(g.when, fids, lids, f"triage.screen.{g.id}")
+        for name in g.fields:
+            if name not in fids:
+                yield Problem("error", f"triage.screen.{g.id}", f"unknown finding {name!r}")
+    for r in kb.advice.rules:
+        yield from _check_when(r.when, fids, lids, f"advice.{r.id}")
+    # Monotone triage needs every red flag to carry a floor of at least `routine` on its own.
+    routine = CARE_LEVELS.index("routine")
+    for fid, spec in kb.findings.findings.items():
+        if not spec.red_flag:
+            continue
+        alone = [
+            r
+            for r in kb.triage.floors
+            if fid in r.when.any_findings_true
+            and not r.when.findings_true
+            and not r.when.locations_any
+            and r.when.age_lt is None
+            and r.when.age_gte is None
+            and CARE_LEVELS.index(r.level) >= routine
+        ]
+        if not alone:
+            yield Problem("error", f"findings.{fid}", "a red flag needs a floor >= routine")
+        if not any(fid in g.fields for g in kb.triage.screen):
+            yield Problem("error", f"findings.{fid}", "a red flag must be in a screen group")
+    for q in kb.questions.questions:
+        for path in q.fields:
+            if path not in ("locations", "colour", "count", "size_mm", "duration_days"):
+                yield Problem("error", f"questions.{q.id}", f"unknown field {path!r}")
+
+
+def _check_when(w: When, fids: set[str], lids: set[str], where: str) -> Iterator[Problem]:
+    for f in (*w.findings_true, *w.any_findings_true):
+        if f not in fids:
+            yield Problem("error", where, f"rule names unknown finding {f!r}")
+    for loc in w.locations_any:
+        if loc not in lids:
+            yield Problem("error", where, f"rule names unknown location {loc!r}")
+    for n in w.count_in:
+        if n not in COUNTS:
+            yield Problem("error", where, f"rule names unknown count {n!r}")
+
+
+def _known_vignette_ids() -> set[str]:
+    here = Path(__file__).resolve()
+    roots = [here.parents[3], here.parents[3].parent / "shared"]
+    ids: set[str] = set()
+    for root in roots:
+        for path in [*root.glob("tests/data/vignettes/*.jsonl"), *root.glob("vignettes/*.jsonl")]:
+            ids.update(re.findall(r'"id":\s*"([^"]+)"', path.read_text(encoding="utf-8")))
+    return ids
+
+
+def _check_no_vignette_ids(kb: KnowledgeBase, ids: set[str]) -> Iterator[Problem]:
+    if not ids:
+        return
+    pattern = re.compile(
+        r"(?<![\w.])(" + "|".join(re.escape(i) for i in sorted(ids)) + r")(?![\w.])"
+    )
+    for name, text in kb.texts.items():
+        m = pattern.search(text)
+        if m:
+            yield Problem(
+                "error", name, f"names vignette id {m.group(1)!r}: keep tests out of the KB"
+            )

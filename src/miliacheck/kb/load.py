@@ -1,0 +1,260 @@
+"""Load the knowledge files into one frozen :class:`KnowledgeBase`, validated on load.
+
+The loader reads YAML only; :func:`load_kb` then runs :func:`miliacheck.kb.check.check`
+and refuses an invalid knowledge base with :class:`~miliacheck.errors.KnowledgeError`.
+The compiled arrays (``Model``) are what the engine multiplies; they are built once here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+from pydantic import ValidationError
+
+from miliacheck.errors import FieldError, KnowledgeError
+from miliacheck.kb.schema import (
+    COLOURS,
+    COUNTS,
+    AdviceFile,
+    Condition,
+    FindingsFile,
+    Manifest,
+    QuestionsFile,
+    Reference,
+    TriageFile,
+)
+
+Array = npt.NDArray[np.float64]
+NOT_LISTED = "not_listed"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the engine knows, as read from ``knowledge/``."""
+
+    root: str
+    manifest: Manifest
+    conditions: dict[str, Condition]
+    findings: FindingsFile
+    questions: QuestionsFile
+    triage: TriageFile
+    advice: AdviceFile
+    references: dict[str, Reference]
+    texts: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.kb_version
+
+    @cached_property
+    def model(self) -> Model:
+        return Model.build(self)
+
+
+@dataclass(frozen=True)
+class Model:
+    """The knowledge base as arrays: row i is condition ``ids[i]``; the last row is not_listed."""
+
+    ids: tuple[str, ...]
+    finding_ids: tuple[str, ...]
+    location_ids: tuple[str, ...]
+    size_bins: tuple[str, ...]
+    duration_bins: tuple[str, ...]
+    p_finding: Array  # (K, F) P(finding present | condition)
+    p_location: Array  # (K, L) P(site involved | condition)
+    p_colour: Array  # (K, 7)
+    p_count: Array  # (K, 3)
+    p_size: Array  # (K, S)
+    p_duration: Array  # (K, D)
+    prevalence: Array  # (K, bands)
+    sex_factor: Array  # (K, 3) female, male, other
+    band_ids: tuple[str, ...]
+    band_edges: tuple[tuple[float, float], ...]
+    red_flag_idx: tuple[int, ...]  # columns of red-flag findings
+    advice_only_idx: tuple[int, ...]  # columns that never enter the posterior
+
+    @cached_property
+    def logs(self) -> dict[str, Array]:
+        """Log-probabilities, computed once: the engine only adds them up."""
+        return {
+            "f1": np.log(self.p_finding),
+            "f0": np.log1p(-self.p_finding),
+            "l1": np.log(self.p_location),
+            "l0": np.log1p(-self.p_location),
+            "colour": np.log(self.p_colour),
+            "count": np.log(self.p_count),
+            "size": np.log(self.p_size),
+            "duration": np.log(self.p_duration),
+        }
+
+    @staticmethod
+    def build(kb: KnowledgeBase) -> Model:
+        conds = list(kb.conditions.values())
+        ids = (*[c.id for c in conds], NOT_LISTED)
+        fids = tuple(kb.findings.findings)
+        lids = tuple(loc for loc in kb.questions.locations["labels"] if loc != "other")
+        m = kb.manifest
+        sizes, durs, bands = tuple(m.size_bins), tuple(m.duration_bins), tuple(m.age_bands)
+        bg = np.array([kb.findings.findings[f].background.p for f in fids])
+        pf = np.tile(bg, (len(ids), 1))
+        pl = np.full((len(ids), len(lids)), 0.05)
+        pc = np.full((len(ids), len(COLOURS)), 1 / len(COLOURS))
+        pn = np.full((len(ids), len(COUNTS)), 1 / len(COUNTS))
+        ps = np.full((len(ids), len(sizes)), 1 / len(sizes))
+        pd = np.full((len(ids), len(durs)), 1 / len(durs))
+        prev = np.zeros((len(ids), len(bands)))
+        sexf = np.ones((len(ids), 3))
+        for i, c in enumerate(conds):
+            lk = c.likelihoods
+            for f, s in lk.findings.items():
+                pf[i, fids.index(f)] = s.p
+            default = lk.locations.get("default")
+            pl[i, :] = default.p if default else 0.05
+            for loc, s in lk.locations.items():
+                if loc != "default":
+                    pl[i, lids.index(loc)] = s.p
+            pc[i] = categorical(lk.colour, COLOURS)
+            pn[i] = categorical(lk.count, COUNTS)
+            ps[i] = categorical(lk.size, sizes)
+            pd[i] = categorical(lk.duration, durs)
+            consult = c.prior.consult.p
+            for j, b in enumerate(bands):
+                prev[i, j] = c.prior.prevalence[b].p * consult
+            fem = c.prior.sex["female"].p if "female" in c.prior.sex else 1.0
+            mal = c.prior.sex["male"].p if "male" in c.prior.sex else 1.0
+            sexf[i] = (fem, mal, (fem + mal) / 2)
+        # not_listed: a fixed share of the prior at every age, background likelihoods.
+        prev[-1, :] = 0.0
+        return Model(
+            ids=ids,
+            finding_ids=fids,
+            location_ids=lids,
+            size_bins=sizes,
+            duration_bins=durs,
+            p_finding=pf,
+            p_location=pl,
+            p_colour=pc,
+            p_count=pn,
+            p_size=ps,
+            p_duration=pd,
+            prevalence=prev,
+            sex_factor=sexf,
+            band_ids=bands,
+            band_edges=tuple(m.age_bands[b] for b in bands),
+            red_flag_idx=tuple(i for i, f in enumerate(fids) if kb.findings.findings[f].red_flag),
+            advice_only_idx=tuple(
+                i for i, f in enumerate(fids) if kb.findings.findings[f].advice_only
+            ),
+        )
+
+
+def categorical(given: dict[str, Any], values: tuple[str, ...]) -> Array:
+    """A distribution over ``values``: the given probabilities, the rest shared evenly.
+
+    Unlisted values share what is left (at least 0.005 each, an estimate that nothing
+    is impossible), then the whole is normalised to sum to one.
+    """
+    out = np.zeros(len(values))
+    listed = 0.0
+    for k, v in given.items():
+        out[values.index(k)] = v.p
+        listed += v.p
+    missing = [i for i, k in enumerate(values) if k not in given]
+    if missing:
+        share = max((1.0 - listed) / len(missing), 0.005)
+        for i in missing:
+            out[i] = share
+    total = float(out.sum())
+    return out / total
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def default_root() -> Path:
+    return Path(str(resources.files("miliacheck") / "knowledge"))
+
+
+def read_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Read and shape-validate the knowledge files, without the semantic checks."""
+    base = Path(root) if root is not None else default_root()
+    errors: list[FieldError] = []
+
+    def parse(model: Any, path: Path) -> Any:
+        try:
+            return model.model_validate(_read_yaml(path))
+        except FileNotFoundError:
+            errors.append({"field": path.name, "message": "file missing"})
+        except (ValidationError, yaml.YAMLError) as exc:
+            errors.append({"field": str(path.relative_to(base)), "message": _short(exc)})
+        return None
+
+    manifest = parse(Manifest, base / "manifest.yaml")
+    findings = parse(FindingsFile, base / "findings.yaml")
+    questions = parse(QuestionsFile, base / "questions.yaml")
+    triage = parse(TriageFile, base / "triage.yaml")
+    advice = parse(AdviceFile, base / "advice.yaml")
+    conditions: dict[str, Condition] = {}
+    for path in sorted((base / "conditions").glob("*.yaml")):
+        cond = parse(Condition, path)
+        if cond is not None:
+            if cond.id != path.stem:
+                errors.append({"field": path.name, "message": f"id {cond.id!r} != file name"})
+            conditions[cond.id] = cond
+    references: dict[str, Reference] = {}
+    for path in sorted((base / "references").glob("*.yaml")):
+        data = _read_yaml(path) or {}
+        for rid, ref in data.items():
+            if rid in references:
+                errors.append({"field": f"references/{path.name}:{rid}", "message": "duplicate id"})
+                continue
+            try:
+                references[rid] = Reference.model_validate(ref)
+            except ValidationError as exc:
+                errors.append({"field": f"references/{path.name}:{rid}", "message": _short(exc)})
+    texts = {
+        str(p.relative_to(base)): p.read_text(encoding="utf-8")
+        for p in sorted(base.rglob("*.yaml"))
+    }
+    if errors:
+        raise KnowledgeError(errors)
+    return KnowledgeBase(
+        root=str(base),
+        manifest=manifest,
+        conditions=conditions,
+        findings=findings,
+        questions=questions,
+        triage=triage,
+        advice=advice,
+        references=references,
+        texts=texts,
+    )
+
+
+def load_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Read, check and compile the knowledge base; raise KnowledgeError if it is invalid."""
+    from miliacheck.kb.check import check
+
+    kb = read_kb(root)
+    problems = [p for p in check(kb) if p.severity == "error"]
+    if problems:
+        raise KnowledgeError([{"field": p.where, "message": p.message} for p in problems])
+    _ = kb.model
+    return kb
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            ".".join(str(x) for x in e["loc"]) + ": " + e["msg"] for e in exc.errors()[:5]
+        )
+    return str(exc).splitlines()[0]

@@ -1,0 +1,297 @@
+"""Frozen pydantic models of the knowledge files (``knowledge/``).
+
+The shapes mirror the YAML one to one, so a typo in a knowledge file is a validation
+error with its path, before anything is served. Semantic checks (ids resolve,
+probabilities in range, sources exist) live in :mod:`miliacheck.kb.check`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CARE_LEVELS: tuple[str, ...] = ("self_care", "routine", "soon", "urgent", "emergency")
+SERVICES: tuple[str, ...] = (
+    "home",
+    "pharmacist",
+    "gp",
+    "dermatologist",
+    "sexual_health_clinic",
+    "eye_casualty",
+    "emergency_department",
+)
+COLOURS: tuple[str, ...] = ("white", "yellow", "skin", "pink", "red", "brown", "translucent")
+COUNTS: tuple[str, ...] = ("one", "few", "many")
+SEXES: tuple[str, ...] = ("female", "male", "other")
+
+CareLevel = Literal["self_care", "routine", "soon", "urgent", "emergency"]
+Service = Literal[
+    "home",
+    "pharmacist",
+    "gp",
+    "dermatologist",
+    "sexual_health_clinic",
+    "eye_casualty",
+    "emergency_department",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sourced(_Frozen):
+    """A number with its provenance: a reference id (``src``) or an estimate's reason."""
+
+    p: float
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Sourced:
+        if (self.src is None) == (self.est is None):
+            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
+        return self
+
+
+class Cited(_Frozen):
+    """A piece of text with its provenance."""
+
+    text: str
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Cited:
+        if (self.src is None) == (self.est is None):
+            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
+        return self
+
+
+class When(_Frozen):
+    """A condition on the case. Every key given must hold; an empty ``When`` always holds.
+
+    Only true findings are ever tested, so a rule can only fire when more is known.
+    """
+
+    findings_true: tuple[str, ...] = ()
+    any_findings_true: tuple[str, ...] = ()
+    locations_any: tuple[str, ...] = ()
+    age_lt: float | None = None
+    age_gte: float | None = None
+    count_in: tuple[str, ...] = ()
+    sex: Literal["female", "male"] | None = None
+
+
+class Rule(_Frozen):
+    """A rule that raises the care level when ``when`` holds."""
+
+    id: str | None = None
+    when: When = When()
+    level: CareLevel
+    service: Service
+    reason: str
+    instruction: str | None = None
+    format_floor: bool = False
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Rule:
+        if (self.src is None) == (self.est is None):
+            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
+        return self
+
+
+class CareEntry(_Frozen):
+    """A condition's usual care level; the first entry whose ``when`` holds applies."""
+
+    when: When | None = None
+    level: CareLevel
+    service: Service
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> CareEntry:
+        if (self.src is None) == (self.est is None):
+            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
+        return self
+
+
+class Code(_Frozen):
+    system: str
+    code: str
+    display: str
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+
+class Prior(_Frozen):
+    prevalence: dict[str, Sourced]
+    consult: Sourced
+    sex: dict[str, Sourced] = Field(default_factory=dict)
+
+
+class Likelihoods(_Frozen):
+    findings: dict[str, Sourced] = Field(default_factory=dict)
+    locations: dict[str, Sourced] = Field(default_factory=dict)
+    colour: dict[str, Sourced] = Field(default_factory=dict)
+    count: dict[str, Sourced] = Field(default_factory=dict)
+    size: dict[str, Sourced] = Field(default_factory=dict)
+    duration: dict[str, Sourced] = Field(default_factory=dict)
+
+
+class Treatment(_Frozen):
+    name: str
+    text: str
+    safety: str | None = None
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+
+class Advice(_Frozen):
+    do: tuple[Cited, ...] = ()
+    avoid: tuple[Cited, ...] = ()
+    see_a_doctor_if: tuple[Cited, ...] = ()
+
+
+class Condition(_Frozen):
+    id: str
+    name: str
+    clinical_name: str
+    lay_names: tuple[str, ...] = ()
+    codes: tuple[Code, ...]
+    must_not_miss: bool | When = False
+    act_threshold: Sourced | None = None
+    article: str
+    prior: Prior
+    care: tuple[CareEntry, ...]
+    escalate: tuple[Rule, ...] = ()
+    likelihoods: Likelihoods
+    description: str
+    treatments: tuple[Treatment, ...] = ()
+    advice: Advice
+
+
+class Finding(_Frozen):
+    label: str
+    question: str
+    help: str = ""
+    why: str
+    red_flag: bool = False
+    advice_only: bool = False
+    background: Sourced
+
+
+class Reference(_Frozen):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    title: str
+    authors: str | None = None
+    journal: str | None = None
+    year: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+
+
+class Option(_Frozen):
+    value: str
+    label: str
+
+
+class QuestionSpec(_Frozen):
+    id: str
+    type: Literal["yes_no", "single", "multi", "number"]
+    fields: tuple[str, ...]
+    text: str
+    help: str = ""
+    why: str
+    options: tuple[Option, ...] = ()
+    options_from: Literal["locations"] | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    bins: Literal["size_bins", "duration_bins"] | None = None
+
+
+class QuestionsFile(_Frozen):
+    locations: dict[str, dict[str, str]]
+    questions: tuple[QuestionSpec, ...]
+
+
+class ScreenGroup(_Frozen):
+    id: str
+    when: When = When()
+    text: str
+    help: str = ""
+    why: str
+    fields: tuple[str, ...]
+
+
+class TriageFile(_Frozen):
+    floors: tuple[Rule, ...]
+    screen: tuple[ScreenGroup, ...]
+
+
+class AdviceRule(_Frozen):
+    id: str
+    when: When = When()
+    do: tuple[Cited, ...] = ()
+    avoid: tuple[Cited, ...] = ()
+
+
+class SafetyNet(_Frozen):
+    when: When = When()
+    text: str
+    src: str | None = None
+    est: str | None = None
+
+
+class AdviceFile(_Frozen):
+    always: Advice = Advice()
+    rules: tuple[AdviceRule, ...] = ()
+    safety_net: tuple[SafetyNet, ...]
+
+
+class Thresholds(_Frozen):
+    differential: Sourced
+    not_listed_unsure: Sourced
+    mass_for_unsure: Sourced
+    confident_stop: Sourced
+    min_information_gain: Sourced
+    separating_gain: Sourced
+    must_not_miss_act: Sourced
+    must_not_miss_rule_out: Sourced
+
+
+class NotListed(_Frozen):
+    prior: Sourced
+
+
+class Limits(_Frozen):
+    max_questions: int
+    max_red_flag_groups: int
+
+
+class Manifest(_Frozen):
+    kb_version: str
+    age_bands: dict[str, tuple[float, float]]
+    size_bins: dict[str, tuple[float, float]]
+    duration_bins: dict[str, tuple[float, float]]
+    thresholds: Thresholds
+    not_listed: NotListed
+    limits: Limits
+
+
+class FindingsFile(_Frozen):
+    findings: dict[str, Finding]

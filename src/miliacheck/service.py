@@ -1,0 +1,107 @@
+"""Use cases over the engine: what the API, the CLI and (later) the web pages call.
+
+Interfaces never compute medicine; they call these functions with decoded JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from miliacheck.engine.assess import assess
+from miliacheck.engine.case import parse_case
+from miliacheck.errors import NotFoundError
+from miliacheck.kb.load import KnowledgeBase
+from miliacheck.kb.schema import Condition
+
+
+def assess_json(kb: KnowledgeBase, obj: object) -> dict[str, Any]:
+    """Validate a decoded JSON case and assess it (raises CaseError naming the field)."""
+    return assess(kb, parse_case(kb, obj))
+
+
+def condition_summary(cond: Condition) -> dict[str, Any]:
+    return {
+        "id": cond.id,
+        "name": cond.name,
+        "clinical_name": cond.clinical_name,
+        "must_not_miss": cond.must_not_miss if isinstance(cond.must_not_miss, bool) else True,
+        "article": cond.article,
+        "codes": [{"system": c.system, "code": c.code, "display": c.display} for c in cond.codes],
+    }
+
+
+def list_conditions(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    return [condition_summary(c) for c in kb.conditions.values()]
+
+
+def get_condition(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
+    cond = kb.conditions.get(cid)
+    if cond is None:
+        raise NotFoundError([{"field": "condition_id", "message": f"no condition {cid!r}"}])
+    data = cond.model_dump(mode="json")
+    data["references"] = {
+        rid: kb.references[rid].model_dump(mode="json", exclude_none=True)
+        for rid in sorted(_cited(data))
+        if rid in kb.references
+    }
+    return data
+
+
+def list_findings(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": fid,
+            "label": f.label,
+            "question": f.question,
+            "help": f.help,
+            "red_flag": f.red_flag,
+        }
+        for fid, f in kb.findings.findings.items()
+    ]
+
+
+def list_questions(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Every question the interview can ask (field questions, yes/no findings, screen groups)."""
+    out: list[dict[str, Any]] = [
+        q.model_dump(mode="json", exclude_none=True) for q in kb.questions.questions
+    ]
+    for fid, f in kb.findings.findings.items():
+        if f.red_flag or f.advice_only:
+            continue
+        out.append(
+            {
+                "id": f"q_{fid}",
+                "type": "yes_no",
+                "fields": [f"findings.{fid}"],
+                "text": f.question,
+                "help": f.help,
+                "why": f.why,
+            }
+        )
+    for g in kb.triage.screen:
+        out.append(
+            {
+                "id": g.id,
+                "type": "multi",
+                "red_flag": True,
+                "fields": [f"findings.{x}" for x in g.fields],
+                "text": g.text,
+                "help": g.help,
+                "why": g.why,
+            }
+        )
+    return out
+
+
+def _cited(data: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(data, dict):
+        src = data.get("src")
+        if isinstance(src, str):
+            found.add(src)
+        for v in data.values():
+            found |= _cited(v)
+    elif isinstance(data, list):
+        for v in data:
+            found |= _cited(v)
+    return found

@@ -1,0 +1,158 @@
+"""Properties over thousands of random cases: monotone triage, floors, dont_know, order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from miliacheck.engine.assess import assess
+from miliacheck.engine.case import parse_case
+from miliacheck.engine.evidence import posterior
+from miliacheck.engine.interview import apply_fields, get_path
+from miliacheck.engine.triage import LEVEL_RANK
+from miliacheck.kb.load import KnowledgeBase, load_kb
+
+KB = load_kb()
+FINDINGS = list(KB.findings.findings)
+RED_FLAGS = [f for f, s in KB.findings.findings.items() if s.red_flag]
+LOCATIONS = list(KB.questions.locations["labels"])
+AGES = st.one_of(
+    st.floats(0, 0.25, exclude_max=True),
+    st.floats(0.25, 18),
+    st.floats(18, 120),
+    st.sampled_from([0.0, 0.1, 0.25, 39.99, 40.0, 65.0]),
+)
+MANY = settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOME = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> dict[str, Any]:
+    case: dict[str, Any] = {"age_years": draw(AGES)}
+    if draw(st.booleans()):
+        case["sex"] = draw(st.sampled_from(["female", "male", "other"]))
+    if draw(st.booleans()):
+        case["locations"] = draw(
+            st.lists(st.sampled_from(LOCATIONS), min_size=1, max_size=4, unique=True)
+        )
+    if draw(st.booleans()):
+        case["colour"] = draw(
+            st.sampled_from(["white", "yellow", "skin", "pink", "red", "brown", "translucent"])
+        )
+    if draw(st.booleans()):
+        case["count"] = draw(st.sampled_from(["one", "few", "many"]))
+    if draw(st.booleans()):
+        case["size_mm"] = draw(st.floats(0.1, 40))
+    if draw(st.booleans()):
+        case["duration_days"] = draw(st.floats(0, case["age_years"] * 365))
+    case["findings"] = draw(st.dictionaries(st.sampled_from(FINDINGS), st.booleans(), max_size=12))
+    return case
+
+
+def level(case: dict[str, Any]) -> int:
+    return LEVEL_RANK[assess(KB, parse_case(KB, case))["triage"]["level"]]
+
+
+def with_finding(case: dict[str, Any], fid: str, value: bool | None) -> dict[str, Any]:
+    findings = {k: v for k, v in case["findings"].items() if k != fid}
+    if value is not None:
+        findings[fid] = value
+    return {**case, "findings": findings}
+
+
+@MANY
+@given(cases(), st.sampled_from(RED_FLAGS))
+def test_triage_is_monotone_in_every_red_flag(case: dict[str, Any], flag: str) -> None:
+    yes = level(with_finding(case, flag, True))
+    assert yes >= level(with_finding(case, flag, None))
+    assert yes >= level(with_finding(case, flag, False))
+
+
+FLOORS = [
+    (lambda c, f: c["age_years"] < 0.25 and (f.get("fever") or f.get("unwell")), "emergency"),
+    (lambda c, f: f.get("eye_swelling_or_vision_change"), "emergency"),
+    (lambda c, f: f.get("warm_swollen_skin") or (f.get("fever") and f.get("unwell")), "urgent"),
+    (
+        lambda c, f: any(
+            f.get(x) for x in ("bleeding", "open_sore", "changing", "crusting", "spreading_fast")
+        ),
+        "soon",
+    ),
+    (lambda c, f: f.get("growing") and c["age_years"] >= 40, "soon"),
+    (lambda c, f: f.get("growing") or f.get("painful"), "routine"),
+]
+
+
+@MANY
+@given(cases())
+def test_the_case_formats_floors_always_hold(case: dict[str, Any]) -> None:
+    got = level(case)
+    for rule, floor in FLOORS:
+        if rule(case, case["findings"]):
+            assert got >= LEVEL_RANK[floor]
+
+
+@SOME
+@given(cases(), st.sampled_from(FINDINGS))
+def test_dont_know_changes_no_probability(case: dict[str, Any], fid: str) -> None:
+    without = with_finding(case, fid, None)
+    marked = {**without, "dont_know": [f"findings.{fid}"]}
+    assert (posterior(KB, parse_case(KB, without)) == posterior(KB, parse_case(KB, marked))).all()
+
+
+@SOME
+@given(cases(), st.randoms(use_true_random=False))
+def test_answer_order_changes_nothing(case: dict[str, Any], rnd: Any) -> None:
+    items = list(case["findings"].items())
+    rnd.shuffle(items)
+    shuffled = {**case, "findings": dict(items)}
+    if "locations" in case:
+        shuffled["locations"] = rnd.sample(case["locations"], len(case["locations"]))
+    a, b = assess(KB, parse_case(KB, case)), assess(KB, parse_case(KB, shuffled))
+    pa = {c["id"]: c["probability"] for c in a["conditions"]}
+    pb = {c["id"]: c["probability"] for c in b["conditions"]}
+    assert pa.keys() == pb.keys()
+    assert all(abs(pa[k] - pb[k]) < 1e-9 for k in pa)
+    assert a["triage"]["level"] == b["triage"]["level"]
+
+
+@SOME
+@given(cases())
+def test_every_questions_fields_are_real_case_paths(case: dict[str, Any]) -> None:
+    q = assess(KB, parse_case(KB, case))["next_question"]
+    if q is None:
+        return
+    parsed = parse_case(KB, case)
+    for path in q["fields"]:
+        assert path in ("locations", "colour", "count", "size_mm", "duration_days") or (
+            path.startswith("findings.") and path[9:] in KB.findings.findings
+        )
+        assert not parsed.answered(path), "a question must never ask what is answered"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_every_interview_ends_with_the_screen_complete(reference: dict[str, Any]) -> None:
+    case: dict[str, Any] = {"age_years": reference["age_years"]}
+    for _ in range(40):
+        result = assess(KB, parse_case(KB, case))
+        q = result["next_question"]
+        if q is None:
+            break
+        case = apply_fields(case, {p: get_path(reference, p) for p in q["fields"]})
+    else:
+        raise AssertionError("the interview did not end")
+    assert result["triage"]["screen_complete"]
+    assert not result["triage"]["provisional"]
+
+
+def test_probabilities_sum_to_one(kb: KnowledgeBase) -> None:
+    r = assess(kb, parse_case(kb, {"age_years": 30, "findings": {"firm": True}}))
+    total = (
+        sum(c["probability"] for c in r["conditions"])
+        + r["other_probability"]
+        + r["not_listed_probability"]
+    )
+    assert abs(total - 1) < 1e-3

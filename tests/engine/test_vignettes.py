@@ -1,0 +1,48 @@
+"""The shipped knowledge base on the vignettes, held to the issue's bounds in both modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from miliacheck.evaluation import evaluate, read_vignettes
+from miliacheck.kb.check import FORMAT_CONDITIONS
+from miliacheck.kb.load import KnowledgeBase
+from tests.conftest import DEV_VIGNETTES, PROJECT_VIGNETTES
+
+SETS = [pytest.param(PROJECT_VIGNETTES, id="project")]
+if DEV_VIGNETTES.exists():
+    SETS.append(pytest.param(DEV_VIGNETTES, id="dev"))
+
+
+@pytest.mark.parametrize("path", SETS)
+def test_full_mode_meets_the_bounds(kb: KnowledgeBase, path: Path) -> None:
+    s = evaluate(kb, read_vignettes(path), "full").summary()
+    assert s["top1"] >= 0.90, s
+    assert s["top3"] >= 0.98, s
+    assert s["triage_exact"] >= 0.85, s
+    assert s["under_triage_serious"] == 0, s
+
+
+@pytest.mark.parametrize("path", SETS)
+def test_interview_mode_meets_the_bounds(kb: KnowledgeBase, path: Path) -> None:
+    s = evaluate(kb, read_vignettes(path), "interview").summary()
+    assert s["top3"] >= 0.95, s
+    assert s["under_triage_serious"] == 0, s
+    assert s["screen_incomplete"] == 0, s
+    assert s["median_questions"] <= 8, s
+    assert s["max_questions"] <= 15, s
+
+
+def test_the_project_vignettes_cover_every_condition_and_level(kb: KnowledgeBase) -> None:
+    rows = read_vignettes(PROJECT_VIGNETTES)
+    assert len(rows) >= 60
+    assert {r["expected"]["diagnosis"] for r in rows} >= set(FORMAT_CONDITIONS)
+    assert {r["expected"]["triage"] for r in rows} == {
+        "self_care",
+        "routine",
+        "soon",
+        "urgent",
+        "emergency",
+    }

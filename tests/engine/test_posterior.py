@@ -89,8 +89,9 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
             child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
     if case.locations is not None:
         for j, loc in enumerate(m.location_ids):
-            p = m.p_location[:, j]
-            child(f"l_{loc}", np.stack([1 - p, p], axis=1), int(loc in case.locations))
+            if loc in case.locations or "other" not in case.locations:
+                p = m.p_location[:, j]
+                child(f"l_{loc}", np.stack([1 - p, p], axis=1), int(loc in case.locations))
     if case.colour is not None:
         child("colour", m.p_colour, COLOURS.index(case.colour))
     if case.count is not None:

@@ -61,7 +61,13 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
         out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
     if case.locations is not None:
         involved = [i for i, loc in enumerate(m.location_ids) if loc in case.locations]
-        absent = [i for i, loc in enumerate(m.location_ids) if loc not in case.locations]
+        # A list with `other` is open: the person could not name every site, so the
+        # sites left out say nothing; a list without it is complete and absences count.
+        absent = (
+            []
+            if "other" in case.locations
+            else [i for i, loc in enumerate(m.location_ids) if loc not in case.locations]
+        )
         ll = lg["l1"][:, involved].sum(axis=1) + lg["l0"][:, absent].sum(axis=1)
         labels = kb.questions.locations["labels"]
         where = ", ".join(labels[loc].lower() for loc in case.locations)

@@ -100,11 +100,13 @@ def decisive_numbers(kb: KnowledgeBase, cond: Condition) -> list[Decisive]:
     out: list[Decisive] = []
     lk = cond.likelihoods
     for fid, s in lk.findings.items():
+        if not 0 < s.p < 1:
+            continue  # out of range: reported by _check_sources
         bg = kb.findings.findings[fid].background.p if fid in kb.findings.findings else 0.5
         w = max(abs(math.log(s.p / bg)), abs(math.log((1 - s.p) / (1 - bg))))
         out.append(Decisive(cond.id, f"findings.{fid}", s, w))
     for loc, s in lk.locations.items():
-        if loc != "default":
+        if loc != "default" and s.p > 0:
             out.append(Decisive(cond.id, f"locations.{loc}", s, abs(math.log(s.p / 0.05))))
     sizes = {
         "colour": len(COLOURS),
@@ -114,7 +116,8 @@ def decisive_numbers(kb: KnowledgeBase, cond: Condition) -> list[Decisive]:
     }
     for part, n in sizes.items():
         for key, s in getattr(lk, part).items():
-            out.append(Decisive(cond.id, f"{part}.{key}", s, abs(math.log(s.p * n))))
+            if s.p > 0:
+                out.append(Decisive(cond.id, f"{part}.{key}", s, abs(math.log(s.p * n))))
     out.sort(key=lambda d: -d.weight)
     return out
 

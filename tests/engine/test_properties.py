@@ -136,14 +136,17 @@ def test_every_questions_fields_are_real_case_paths(case: dict[str, Any]) -> Non
 @given(cases())
 def test_every_interview_ends_with_the_screen_complete(reference: dict[str, Any]) -> None:
     case: dict[str, Any] = {"age_years": reference["age_years"]}
+    asked = 0
     for _ in range(40):
         result = assess(KB, parse_case(KB, case))
         q = result["next_question"]
         if q is None:
             break
+        asked += 1
         case = apply_fields(case, {p: get_path(reference, p) for p in q["fields"]})
     else:
         raise AssertionError("the interview did not end")
+    assert asked <= 15, "the hard cap, red-flag questions included"
     assert result["triage"]["screen_complete"]
     assert not result["triage"]["provisional"]
 
@@ -156,3 +159,23 @@ def test_probabilities_sum_to_one(kb: KnowledgeBase) -> None:
         + r["not_listed_probability"]
     )
     assert abs(total - 1) < 1e-3
+
+
+def test_distress_is_asked_before_the_interview_stops_and_raises_the_level() -> None:
+    case: dict[str, Any] = {
+        "age_years": 30,
+        "locations": ["under_eyes"],
+        "colour": "white",
+        "count": "few",
+        "size_mm": 1,
+        "duration_days": 200,
+        "findings": {f: False for f in RED_FLAGS} | {"firm": True, "squeeze_nothing": True},
+    }
+    result = assess(KB, parse_case(KB, case))
+    assert result["next_question"] is not None
+    assert result["next_question"]["id"] == "q_emotional_distress"
+    assert result["triage"]["level"] == "self_care"
+    upset = {**case, "findings": {**case["findings"], "emotional_distress": True}}
+    after = assess(KB, parse_case(KB, upset))
+    assert after["next_question"] is None
+    assert after["triage"]["level"] == "routine"

@@ -18,7 +18,7 @@ from miliacheck.engine.case import Case
 from miliacheck.engine.rules import holds
 from miliacheck.engine.triage import act_threshold, is_must_not_miss
 from miliacheck.kb.load import Array, KnowledgeBase
-from miliacheck.kb.schema import QuestionSpec
+from miliacheck.kb.schema import Finding, QuestionSpec
 
 NONE_OPTION = "None of these"
 
@@ -106,21 +106,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         if spec.red_flag or spec.advice_only or case.answered(f"findings.{fid}"):
             continue
         p = m.p_finding[:, col]
-        question = {
-            "id": f"q_{fid}",
-            "text": spec.question,
-            "help": spec.help,
-            "type": "yes_no",
-            "fields": [f"findings.{fid}"],
-            "options": [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}],
-            "none_option": None,
-            "unit": None,
-            "min": None,
-            "max": None,
-            "red_flag": False,
-            "why": spec.why,
-        }
-        out.append(Candidate(question, np.stack([p, 1 - p], axis=1)))
+        out.append(Candidate(_yes_no(fid, spec), np.stack([p, 1 - p], axis=1)))
     return out
 
 
@@ -181,7 +167,7 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     th = kb.manifest.thresholds
     cands = candidates(kb, case)
     if not cands:
-        return None
+        return _last_question(kb, case, asked)
     gains = [expected_gain(post, c.table) for c in cands]
     best = int(np.argmax(gains))
     confident = float(post[:-1].max()) >= th.confident_stop.p
@@ -202,7 +188,34 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
         j = int(np.argmax(sep))
         if sep[j] >= th.separating_gain.p:
             return _with_progress(cands[j].spec, asked, 1)
+    return _last_question(kb, case, asked)
+
+
+def _last_question(kb: KnowledgeBase, case: Case, asked: int) -> dict[str, Any] | None:
+    """A finding marked ``ask_last`` (e.g. distress), asked once before stopping."""
+    for fid, spec in kb.findings.findings.items():
+        if spec.ask_last is None or case.answered(f"findings.{fid}"):
+            continue
+        if holds(spec.ask_last, case):
+            return _with_progress(_yes_no(fid, spec), asked, 1)
     return None
+
+
+def _yes_no(fid: str, spec: Finding) -> dict[str, Any]:
+    return {
+        "id": f"q_{fid}",
+        "text": spec.question,
+        "help": spec.help,
+        "type": "yes_no",
+        "fields": [f"findings.{fid}"],
+        "options": [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}],
+        "none_option": None,
+        "unit": None,
+        "min": None,
+        "max": None,
+        "red_flag": False,
+        "why": spec.why,
+    }
 
 
 def _remaining(kb: KnowledgeBase, post: Array, asked: int) -> int:

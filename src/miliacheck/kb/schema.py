@@ -188,6 +188,7 @@ class Finding(_Frozen):
     why: str
     red_flag: bool = False
     advice_only: bool = False
+    ask_last: When | None = None  # asked once before the interview stops, when this holds
     background: Sourced
 
 

@@ -72,6 +72,7 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
     from pgmpy.models import DiscreteBayesianNetwork
 
     m = kb.model
+    t = m.at(case.age_years)
     k = len(m.ids)
     net = DiscreteBayesianNetwork()
     net.add_node("D")
@@ -85,21 +86,21 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
 
     for fid, v in case.findings.items():
         if not kb.findings.findings[fid].advice_only:
-            p = m.p_finding[:, m.finding_ids.index(fid)]
+            p = t.p_finding[:, m.finding_ids.index(fid)]
             child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
     if case.locations is not None:
         for j, loc in enumerate(m.location_ids):
             if loc in case.locations or "other" not in case.locations:
-                p = m.p_location[:, j]
+                p = t.p_location[:, j]
                 child(f"l_{loc}", np.stack([1 - p, p], axis=1), int(loc in case.locations))
     if case.colour is not None:
-        child("colour", m.p_colour, COLOURS.index(case.colour))
+        child("colour", t.p_colour, COLOURS.index(case.colour))
     if case.count is not None:
-        child("count", m.p_count, COUNTS.index(case.count))
+        child("count", t.p_count, COUNTS.index(case.count))
     if case.size_mm is not None:
-        child("size", m.p_size, bin_index(kb.manifest.size_bins, case.size_mm))
+        child("size", t.p_size, bin_index(kb.manifest.size_bins, case.size_mm))
     if case.duration_days is not None:
-        child("duration", m.p_duration, bin_index(kb.manifest.duration_bins, case.duration_days))
+        child("duration", t.p_duration, bin_index(kb.manifest.duration_bins, case.duration_days))
     net.add_cpds(*cpds)
     values: np.ndarray = (
         VariableElimination(net).query(["D"], evidence=evidence, show_progress=False).values

@@ -47,7 +47,7 @@ def _days_text(days: float) -> str:
 def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     """The evidence items of ``case``; unknown fields and ``dont_know`` give none."""
     m = kb.model
-    lg = m.logs
+    lg = m.at(case.age_years).logs
     findings = kb.findings.findings
     out: list[Evidence] = []
     index = {f: i for i, f in enumerate(m.finding_ids)}
@@ -92,11 +92,7 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
 def log_prior(kb: KnowledgeBase, case: Case) -> Array:
     """Log prior over every row (conditions, then not_listed last), normalised."""
     m = kb.model
-    band = len(m.band_edges) - 1
-    for i, (lo, hi) in enumerate(m.band_edges):
-        if lo <= case.age_years < hi:
-            band = i
-            break
+    band = m.band(case.age_years)
     sex = {"female": 0, "male": 1}.get(case.sex or "", 2)
     weights = m.prevalence[:, band] * m.sex_factor[:, sex]
     p_nl = kb.manifest.not_listed.prior.p

@@ -89,12 +89,13 @@ def _field_question(kb: KnowledgeBase, q: QuestionSpec) -> dict[str, Any]:
 def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
     """Unanswered non-red-flag questions with their answer tables (locations excluded)."""
     m = kb.model
+    t = m.at(case.age_years)
     out: list[Candidate] = []
     tables = {
-        "colour": m.p_colour,
-        "count": m.p_count,
-        "size_mm": m.p_size,
-        "duration_days": m.p_duration,
+        "colour": t.p_colour,
+        "count": t.p_count,
+        "size_mm": t.p_size,
+        "duration_days": t.p_duration,
     }
     for q in kb.questions.questions:
         path = q.fields[0]
@@ -105,7 +106,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         spec = kb.findings.findings[fid]
         if spec.red_flag or spec.advice_only or case.answered(f"findings.{fid}"):
             continue
-        p = m.p_finding[:, col]
+        p = t.p_finding[:, col]
         out.append(Candidate(_yes_no(fid, spec), np.stack([p, 1 - p], axis=1)))
     return out
 

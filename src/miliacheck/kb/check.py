@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from miliacheck.kb.load import KnowledgeBase
-from miliacheck.kb.schema import CARE_LEVELS, COLOURS, COUNTS, Condition, Sourced, When
+from miliacheck.kb.schema import (
+    CARE_LEVELS,
+    COLOURS,
+    COUNTS,
+    Condition,
+    Likelihoods,
+    Sourced,
+    When,
+)
 
 #: The conditions of case/v1: the knowledge base must model every one of them.
 FORMAT_CONDITIONS: tuple[str, ...] = (
@@ -89,25 +97,36 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
             yield f"{c.id}.prior.sex.{sex}", s
         if c.act_threshold is not None:
             yield f"{c.id}.act_threshold", c.act_threshold
-        lk = c.likelihoods
-        for part in ("findings", "locations", "colour", "count", "size", "duration"):
-            for key, s in getattr(lk, part).items():
-                yield f"{c.id}.likelihoods.{part}.{key}", s
+        for name, lk in (("likelihoods", c.likelihoods), *_variants(c)):
+            for part in ("findings", "locations", "colour", "count", "size", "duration"):
+                for key, s in getattr(lk, part).items():
+                    yield f"{c.id}.{name}.{part}.{key}", s
+
+
+def _variants(c: Condition) -> list[tuple[str, Likelihoods]]:
+    return [(f"likelihood_variants[{i}]", v) for i, v in enumerate(c.likelihood_variants)]
 
 
 def decisive_numbers(kb: KnowledgeBase, cond: Condition) -> list[Decisive]:
-    """The condition's likelihoods ordered by how much they move the odds."""
+    """The condition's likelihoods (and each variant's) ordered by how much they move the odds."""
     out: list[Decisive] = []
-    lk = cond.likelihoods
+    for name, lk in (("likelihoods", cond.likelihoods), *_variants(cond)):
+        out += _decisive(kb, cond, lk, "" if name == "likelihoods" else name + ".")
+    out.sort(key=lambda d: -d.weight)
+    return out
+
+
+def _decisive(kb: KnowledgeBase, cond: Condition, lk: Likelihoods, prefix: str) -> list[Decisive]:
+    out: list[Decisive] = []
     for fid, s in lk.findings.items():
         if not 0 < s.p < 1:
             continue  # out of range: reported by _check_sources
         bg = kb.findings.findings[fid].background.p if fid in kb.findings.findings else 0.5
         w = max(abs(math.log(s.p / bg)), abs(math.log((1 - s.p) / (1 - bg))))
-        out.append(Decisive(cond.id, f"findings.{fid}", s, w))
+        out.append(Decisive(cond.id, f"{prefix}findings.{fid}", s, w))
     for loc, s in lk.locations.items():
         if loc != "default" and s.p > 0:
-            out.append(Decisive(cond.id, f"locations.{loc}", s, abs(math.log(s.p / 0.05))))
+            out.append(Decisive(cond.id, f"{prefix}locations.{loc}", s, abs(math.log(s.p / 0.05))))
     sizes = {
         "colour": len(COLOURS),
         "count": len(COUNTS),
@@ -117,8 +136,7 @@ def decisive_numbers(kb: KnowledgeBase, cond: Condition) -> list[Decisive]:
     for part, n in sizes.items():
         for key, s in getattr(lk, part).items():
             if s.p > 0:
-                out.append(Decisive(cond.id, f"{part}.{key}", s, abs(math.log(s.p * n))))
-    out.sort(key=lambda d: -d.weight)
+                out.append(Decisive(cond.id, f"{prefix}{part}.{key}", s, abs(math.log(s.p * n))))
     return out
 
 
@@ -167,54 +185,75 @@ def _check_conditions(kb: KnowledgeBase) -> Iterator[Problem]:
         if cid not in kb.conditions:
             yield Problem("error", cid, "a condition of the case format is missing")
     for c in kb.conditions.values():
-        lk = c.likelihoods
-        for f in lk.findings:
-            if f not in fids:
-                yield Problem("error", f"{c.id}.likelihoods.findings", f"unknown finding {f!r}")
-            elif f in advice_only:
-                yield Problem("error", f"{c.id}.likelihoods.findings", f"{f!r} is advice-only")
-        for loc in lk.locations:
-            if loc == "other" or (loc not in lids and loc != "default"):
-                yield Problem("error", f"{c.id}.likelihoods.locations", f"bad location {loc!r}")
-        parts = {
-            "colour": COLOURS,
-            "count": COUNTS,
-            "size": tuple(kb.manifest.size_bins),
-            "duration": tuple(kb.manifest.duration_bins),
-        }
-        for part, values in parts.items():
-            dist = getattr(lk, part)
-            for k in dist:
-                if k not in values:
-                    yield Problem("error", f"{c.id}.likelihoods.{part}", f"unknown value {k!r}")
-            total = sum(s.p for s in dist.values())
-            if total > 1.0001:
-                yield Problem("error", f"{c.id}.likelihoods.{part}", f"sums to {total:.3f} > 1")
-        missing = bands - set(c.prior.prevalence)
-        if missing:
-            yield Problem("error", f"{c.id}.prior.prevalence", f"missing bands {sorted(missing)}")
-        for k in c.prior.sex:
-            if k not in ("female", "male"):
-                yield Problem("error", f"{c.id}.prior.sex", f"unknown sex {k!r}")
-        if not any(code.system == ICD10 for code in c.codes):
-            yield Problem("error", f"{c.id}.codes", "needs an ICD-10 code")
-        if not (c.advice.do and c.advice.avoid and c.advice.see_a_doctor_if):
-            yield Problem("error", f"{c.id}.advice", "needs do, avoid and see_a_doctor_if")
-        if not c.care or c.care[-1].when is not None:
-            yield Problem("error", f"{c.id}.care", "the last care entry must have no `when`")
-        for d in decisive_numbers(kb, c)[:DECISIVE]:
-            if d.value.src is None:
-                yield Problem(
-                    "error",
-                    f"{c.id}.likelihoods.{d.field}",
-                    "one of the five most decisive numbers: it must cite a source",
-                )
-        whens: list[When] = [e.when for e in c.care if e.when is not None]
-        whens += [r.when for r in c.escalate]
-        if isinstance(c.must_not_miss, When):
-            whens.append(c.must_not_miss)
-        for w in whens:
-            yield from _check_when(w, fids, lids, c.id)
+        for v in c.likelihood_variants:
+            for band in v.bands:
+                if band not in bands:
+                    yield Problem("error", f"{c.id}.likelihood_variants", f"unknown band {band!r}")
+        for _, lk in (("likelihoods", c.likelihoods), *_variants(c)):
+            yield from _check_likelihoods(kb, c, lk, fids, advice_only, lids)
+        yield from _check_condition(kb, c, bands, fids, lids)
+
+
+def _check_likelihoods(
+    kb: KnowledgeBase,
+    c: Condition,
+    lk: Likelihoods,
+    fids: set[str],
+    advice_only: set[str],
+    lids: set[str],
+) -> Iterator[Problem]:
+    for f in lk.findings:
+        if f not in fids:
+            yield Problem("error", f"{c.id}.likelihoods.findings", f"unknown finding {f!r}")
+        elif f in advice_only:
+            yield Problem("error", f"{c.id}.likelihoods.findings", f"{f!r} is advice-only")
+    for loc in lk.locations:
+        if loc == "other" or (loc not in lids and loc != "default"):
+            yield Problem("error", f"{c.id}.likelihoods.locations", f"bad location {loc!r}")
+    parts = {
+        "colour": COLOURS,
+        "count": COUNTS,
+        "size": tuple(kb.manifest.size_bins),
+        "duration": tuple(kb.manifest.duration_bins),
+    }
+    for part, values in parts.items():
+        dist = getattr(lk, part)
+        for k in dist:
+            if k not in values:
+                yield Problem("error", f"{c.id}.likelihoods.{part}", f"unknown value {k!r}")
+        total = sum(s.p for s in dist.values())
+        if total > 1.0001:
+            yield Problem("error", f"{c.id}.likelihoods.{part}", f"sums to {total:.3f} > 1")
+
+
+def _check_condition(
+    kb: KnowledgeBase, c: Condition, bands: set[str], fids: set[str], lids: set[str]
+) -> Iterator[Problem]:
+    missing = bands - set(c.prior.prevalence)
+    if missing:
+        yield Problem("error", f"{c.id}.prior.prevalence", f"missing bands {sorted(missing)}")
+    for k in c.prior.sex:
+        if k not in ("female", "male"):
+            yield Problem("error", f"{c.id}.prior.sex", f"unknown sex {k!r}")
+    if not any(code.system == ICD10 for code in c.codes):
+        yield Problem("error", f"{c.id}.codes", "needs an ICD-10 code")
+    if not (c.advice.do and c.advice.avoid and c.advice.see_a_doctor_if):
+        yield Problem("error", f"{c.id}.advice", "needs do, avoid and see_a_doctor_if")
+    if not c.care or c.care[-1].when is not None:
+        yield Problem("error", f"{c.id}.care", "the last care entry must have no `when`")
+    for d in decisive_numbers(kb, c)[:DECISIVE]:
+        if d.value.src is None:
+            yield Problem(
+                "error",
+                f"{c.id}.likelihoods.{d.field}",
+                "one of the five most decisive numbers: it must cite a source",
+            )
+    whens: list[When] = [e.when for e in c.care if e.when is not None]
+    whens += [r.when for r in c.escalate]
+    if isinstance(c.must_not_miss, When):
+        whens.append(c.must_not_miss)
+    for w in whens:
+        yield from _check_when(w, fids, lids, c.id)
 
 
 def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -25,14 +25,20 @@ from miliacheck.kb.schema import (
     AdviceFile,
     Condition,
     FindingsFile,
+    Likelihoods,
+    LikelihoodVariant,
     Manifest,
     QuestionsFile,
     Reference,
+    Sourced,
     TriageFile,
 )
 
 Array = npt.NDArray[np.float64]
 NOT_LISTED = "not_listed"
+#: P(site involved | not_listed), and for a condition without a `default` site: an
+#: estimate that an unrelated bump could be at any one site.
+NOT_LISTED_SITE = 0.05
 
 
 @dataclass(frozen=True)
@@ -59,26 +65,15 @@ class KnowledgeBase:
 
 
 @dataclass(frozen=True)
-class Model:
-    """The knowledge base as arrays: row i is condition ``ids[i]``; the last row is not_listed."""
+class Tables:
+    """Likelihoods of one age band: row i is condition ``ids[i]``, the last row not_listed."""
 
-    ids: tuple[str, ...]
-    finding_ids: tuple[str, ...]
-    location_ids: tuple[str, ...]
-    size_bins: tuple[str, ...]
-    duration_bins: tuple[str, ...]
     p_finding: Array  # (K, F) P(finding present | condition)
     p_location: Array  # (K, L) P(site involved | condition)
     p_colour: Array  # (K, 7)
     p_count: Array  # (K, 3)
     p_size: Array  # (K, S)
     p_duration: Array  # (K, D)
-    prevalence: Array  # (K, bands)
-    sex_factor: Array  # (K, 3) female, male, other
-    band_ids: tuple[str, ...]
-    band_edges: tuple[tuple[float, float], ...]
-    red_flag_idx: tuple[int, ...]  # columns of red-flag findings
-    advice_only_idx: tuple[int, ...]  # columns that never enter the posterior
 
     @cached_property
     def logs(self) -> dict[str, Array]:
@@ -94,6 +89,35 @@ class Model:
             "duration": np.log(self.p_duration),
         }
 
+
+@dataclass(frozen=True)
+class Model:
+    """The knowledge base as arrays, one :class:`Tables` per age band."""
+
+    ids: tuple[str, ...]
+    finding_ids: tuple[str, ...]
+    location_ids: tuple[str, ...]
+    size_bins: tuple[str, ...]
+    duration_bins: tuple[str, ...]
+    tables: tuple[Tables, ...]  # one per age band
+    prevalence: Array  # (K, bands)
+    sex_factor: Array  # (K, 3) female, male, other
+    band_ids: tuple[str, ...]
+    band_edges: tuple[tuple[float, float], ...]
+    red_flag_idx: tuple[int, ...]  # columns of red-flag findings
+    advice_only_idx: tuple[int, ...]  # columns that never enter the posterior
+
+    def band(self, age: float) -> int:
+        """The index of the age band holding ``age``."""
+        for i, (lo, hi) in enumerate(self.band_edges):
+            if lo <= age < hi:
+                return i
+        return len(self.band_edges) - 1
+
+    def at(self, age: float) -> Tables:
+        """The likelihood tables for a person of this age."""
+        return self.tables[self.band(age)]
+
     @staticmethod
     def build(kb: KnowledgeBase) -> Model:
         conds = list(kb.conditions.values())
@@ -102,48 +126,24 @@ class Model:
         lids = tuple(loc for loc in kb.questions.locations["labels"] if loc != "other")
         m = kb.manifest
         sizes, durs, bands = tuple(m.size_bins), tuple(m.duration_bins), tuple(m.age_bands)
-        bg = np.array([kb.findings.findings[f].background.p for f in fids])
-        pf = np.tile(bg, (len(ids), 1))
-        pl = np.full((len(ids), len(lids)), 0.05)
-        pc = np.full((len(ids), len(COLOURS)), 1 / len(COLOURS))
-        pn = np.full((len(ids), len(COUNTS)), 1 / len(COUNTS))
-        ps = np.full((len(ids), len(sizes)), 1 / len(sizes))
-        pd = np.full((len(ids), len(durs)), 1 / len(durs))
         prev = np.zeros((len(ids), len(bands)))
         sexf = np.ones((len(ids), 3))
         for i, c in enumerate(conds):
-            lk = c.likelihoods
-            for f, s in lk.findings.items():
-                pf[i, fids.index(f)] = s.p
-            default = lk.locations.get("default")
-            pl[i, :] = default.p if default else 0.05
-            for loc, s in lk.locations.items():
-                if loc != "default":
-                    pl[i, lids.index(loc)] = s.p
-            pc[i] = categorical(lk.colour, COLOURS)
-            pn[i] = categorical(lk.count, COUNTS)
-            ps[i] = categorical(lk.size, sizes)
-            pd[i] = categorical(lk.duration, durs)
             consult = c.prior.consult.p
             for j, b in enumerate(bands):
                 prev[i, j] = c.prior.prevalence[b].p * consult
             fem = c.prior.sex["female"].p if "female" in c.prior.sex else 1.0
             mal = c.prior.sex["male"].p if "male" in c.prior.sex else 1.0
             sexf[i] = (fem, mal, (fem + mal) / 2)
-        # not_listed: a fixed share of the prior at every age, background likelihoods.
-        prev[-1, :] = 0.0
+        # not_listed: a fixed share of the prior at every age (see evidence.log_prior).
+        tables = tuple(_tables(kb, conds, len(ids), fids, lids, sizes, durs, b) for b in bands)
         return Model(
             ids=ids,
             finding_ids=fids,
             location_ids=lids,
             size_bins=sizes,
             duration_bins=durs,
-            p_finding=pf,
-            p_location=pl,
-            p_colour=pc,
-            p_count=pn,
-            p_size=ps,
-            p_duration=pd,
+            tables=tables,
             prevalence=prev,
             sex_factor=sexf,
             band_ids=bands,
@@ -153,6 +153,54 @@ class Model:
                 i for i, f in enumerate(fids) if kb.findings.findings[f].advice_only
             ),
         )
+
+
+def _tables(
+    kb: KnowledgeBase,
+    conds: list[Condition],
+    rows: int,
+    fids: tuple[str, ...],
+    lids: tuple[str, ...],
+    sizes: tuple[str, ...],
+    durs: tuple[str, ...],
+    band: str,
+) -> Tables:
+    """The likelihoods in one age band: each condition's own, with its variants for the band."""
+    bg = np.array([kb.findings.findings[f].background.p for f in fids])
+    pf = np.tile(bg, (rows, 1))
+    pl = np.full((rows, len(lids)), NOT_LISTED_SITE)
+    pc = np.full((rows, len(COLOURS)), 1 / len(COLOURS))
+    pn = np.full((rows, len(COUNTS)), 1 / len(COUNTS))
+    ps = np.full((rows, len(sizes)), 1 / len(sizes))
+    pd = np.full((rows, len(durs)), 1 / len(durs))
+    for i, c in enumerate(conds):
+        parts: list[Likelihoods | LikelihoodVariant] = [c.likelihoods]
+        parts += [v for v in c.likelihood_variants if band in v.bands]
+        findings: dict[str, Sourced] = {}
+        locations: dict[str, Sourced] = {}
+        colour: dict[str, Sourced] = {}
+        count: dict[str, Sourced] = {}
+        size: dict[str, Sourced] = {}
+        duration: dict[str, Sourced] = {}
+        for part in parts:
+            findings.update(part.findings)
+            locations.update(part.locations)
+            colour = part.colour or colour
+            count = part.count or count
+            size = part.size or size
+            duration = part.duration or duration
+        for f, s in findings.items():
+            pf[i, fids.index(f)] = s.p
+        default = locations.get("default")
+        pl[i, :] = default.p if default else NOT_LISTED_SITE
+        for loc, s in locations.items():
+            if loc != "default":
+                pl[i, lids.index(loc)] = s.p
+        pc[i] = categorical(colour, COLOURS)
+        pn[i] = categorical(count, COUNTS)
+        ps[i] = categorical(size, sizes)
+        pd[i] = categorical(duration, durs)
+    return Tables(p_finding=pf, p_location=pl, p_colour=pc, p_count=pn, p_size=ps, p_duration=pd)
 
 
 def categorical(given: dict[str, Any], values: tuple[str, ...]) -> Array:

@@ -148,6 +148,16 @@ class Likelihoods(_Frozen):
     duration: dict[str, Sourced] = Field(default_factory=dict)
 
 
+class LikelihoodVariant(Likelihoods):
+    """Likelihoods that replace the condition's own in some age bands (e.g. newborn herpes).
+
+    Findings and sites given here replace those entries; a categorical part given here
+    (colour, count, size, duration) replaces that whole distribution.
+    """
+
+    bands: tuple[str, ...]
+
+
 class Treatment(_Frozen):
     name: str
     text: str
@@ -176,6 +186,7 @@ class Condition(_Frozen):
     care: tuple[CareEntry, ...]
     escalate: tuple[Rule, ...] = ()
     likelihoods: Likelihoods
+    likelihood_variants: tuple[LikelihoodVariant, ...] = ()
     description: str
     treatments: tuple[Treatment, ...] = ()
     advice: Advice

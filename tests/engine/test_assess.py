@@ -1,0 +1,186 @@
+"""The result's safety behaviour on the shipped knowledge base, case by case."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miliacheck.engine.assess import assess
+from miliacheck.engine.case import parse_case
+from miliacheck.engine.evidence import posterior
+from miliacheck.engine.questions import next_question
+from miliacheck.kb.load import KnowledgeBase, read_kb
+from tests.conftest import DATA
+
+RED_FLAGS_NO = {
+    "bleeding": False,
+    "open_sore": False,
+    "crusting": False,
+    "growing": False,
+    "changing": False,
+    "spreading_fast": False,
+    "painful": False,
+}
+
+
+def run(kb: KnowledgeBase, case: dict[str, Any]) -> dict[str, Any]:
+    return assess(kb, parse_case(kb, case))
+
+
+def test_a_dont_know_on_an_urgent_red_flag_makes_the_checker_unsure_and_leads_the_advice(
+    kb: KnowledgeBase,
+) -> None:
+    case = {
+        "age_years": 30,
+        "locations": ["eyelids"],
+        "findings": {**RED_FLAGS_NO, "warm_swollen_skin": False},
+        "dont_know": ["findings.eye_swelling_or_vision_change"],
+    }
+    r = run(kb, case)
+    assert r["unsure"]["value"] is True
+    assert r["advice"]["do"][0].startswith("If an eyelid swells")
+    assert r["triage"]["level"] != "self_care"
+
+
+def test_the_result_is_provisional_until_the_screen_is_answered(kb: KnowledgeBase) -> None:
+    r = run(kb, {"age_years": 30, "locations": ["cheeks"], "colour": "white"})
+    assert r["triage"]["provisional"] is True
+    assert "findings.bleeding" in r["triage"]["unscreened"]
+    assert r["next_question"]["red_flag"] is True
+    assert r["next_question"]["type"] == "multi"
+    done = run(
+        kb, {"age_years": 30, "locations": ["cheeks"], "colour": "white", "findings": RED_FLAGS_NO}
+    )
+    assert done["triage"]["provisional"] is False and done["triage"]["unscreened"] == []
+
+
+def test_a_baby_is_screened_for_fever_first_and_gets_no_creams(kb: KnowledgeBase) -> None:
+    r = run(kb, {"age_years": 0.03})
+    assert r["next_question"]["id"] == "q_rf_baby"
+    assert "findings.fever" in r["next_question"]["fields"]
+    assert any("creams" in a for a in r["advice"]["avoid"])
+    assert "temperature of 38" in r["advice"]["safety_net"]
+
+
+def test_a_baby_under_3_months_with_fever_is_an_emergency(kb: KnowledgeBase) -> None:
+    r = run(
+        kb,
+        {"age_years": 0.1, "locations": ["nose"], "colour": "white", "findings": {"fever": True}},
+    )
+    assert r["triage"]["level"] == "emergency"
+    assert r["triage"]["service"] == "emergency_department"
+
+
+def test_eyelids_and_pregnancy_change_the_advice(kb: KnowledgeBase) -> None:
+    r = run(kb, {"age_years": 30, "locations": ["eyelids"], "findings": {"pregnant": True}})
+    avoid = " ".join(r["advice"]["avoid"])
+    assert "near the eye" in avoid
+    assert "pregnant" in avoid
+    assert "needles" in avoid
+    assert "two weeks" in r["advice"]["safety_net"]
+
+
+def test_pregnancy_and_distress_do_not_change_the_probabilities(kb: KnowledgeBase) -> None:
+    base = {"age_years": 30, "locations": ["eyelids"], "colour": "white"}
+    plain = posterior(kb, parse_case(kb, base))
+    marked = posterior(
+        kb, parse_case(kb, {**base, "findings": {"pregnant": True, "emotional_distress": True}})
+    )
+    np.testing.assert_array_equal(plain, marked)
+
+
+def test_typical_milia_are_self_care_with_evidence_for_and_codes(kb: KnowledgeBase) -> None:
+    case = {
+        "age_years": 34,
+        "sex": "female",
+        "locations": ["under_eyes", "cheeks"],
+        "duration_days": 180,
+        "count": "few",
+        "size_mm": 1,
+        "colour": "white",
+        "findings": {
+            **RED_FLAGS_NO,
+            "firm": True,
+            "squeeze_nothing": True,
+            "emotional_distress": False,
+        },
+    }
+    r = run(kb, case)
+    top = r["conditions"][0]
+    assert top["id"] == "milia_primary" and top["probability"] > 0.8
+    assert r["triage"]["level"] == "self_care"
+    assert any(e["field"] == "findings.firm" and e["lr"] > 1 for e in top["evidence_for"])
+    assert {c["system"] for c in top["codes"]} >= {
+        "http://snomed.info/sct",
+        "http://hl7.org/fhir/sid/icd-10",
+    }
+
+
+def test_a_pearly_bump_with_vessels_in_an_older_adult_is_seen_soon(kb: KnowledgeBase) -> None:
+    case = {
+        "age_years": 68,
+        "locations": ["nose"],
+        "count": "one",
+        "size_mm": 4,
+        "findings": {
+            **RED_FLAGS_NO,
+            "pearly_shiny": True,
+            "visible_vessels": True,
+            "sun_damage": True,
+        },
+    }
+    r = run(kb, case)
+    assert r["conditions"][0]["id"] == "basal_cell_carcinoma"
+    assert r["triage"]["level"] in ("soon", "urgent")
+
+
+def test_with_little_known_the_interview_goes_on(kb: KnowledgeBase) -> None:
+    for age in (0.05, 45, 70):
+        case = {"age_years": age, "locations": ["cheeks"], "findings": dict(RED_FLAGS_NO)}
+        if age < 0.25:
+            case["findings"].update({"fever": False, "unwell": False, "clear_blisters": False})
+        parsed = parse_case(kb, case)
+        assert next_question(kb, parsed, posterior(kb, parsed)) is not None
+
+
+def test_a_tie_between_benign_conditions_of_one_level_is_shown_and_not_escalated(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny_kb", root)
+    beta = root / "conditions" / "beta.yaml"
+    beta.write_text(
+        beta.read_text().replace("level: routine, service: gp", "level: self_care, service: home")
+    )
+    tiny = read_kb(root)
+    # firm: alpha 0.225*0.9 = 0.2025, beta 0.675*0.2 = 0.135, not_listed 0.1*0.3 = 0.03
+    r = assess(
+        tiny, parse_case(tiny, {"age_years": 30, "findings": {"firm": True, "bleeding": False}})
+    )
+    assert r["could_be"] == ["alpha", "beta"]
+    assert r["unsure"]["value"] is False
+    assert r["triage"]["level"] == "self_care"
+
+
+def test_the_interview_does_not_stop_while_a_must_not_miss_condition_is_in_between(
+    tmp_path: Path,
+) -> None:
+    # firm=no: alpha 0.225*0.1, beta 0.675*0.8, not_listed 0.1*0.7 -> beta 0.85 (confident),
+    # alpha 0.036: between its rule-out (0.005) and act (0.05) thresholds.
+    case = {
+        "age_years": 30,
+        "findings": {"firm": False, "bleeding": False},
+        "dont_know": ["locations"],
+    }
+    tiny = read_kb(DATA / "tiny_kb")
+    assert assess(tiny, parse_case(tiny, case))["next_question"] is None
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny_kb", root)
+    alpha = root / "conditions" / "alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("article:", "must_not_miss: true\narticle:"))
+    guarded = read_kb(root)
+    q = assess(guarded, parse_case(guarded, case))["next_question"]
+    assert q is not None and q["fields"] == ["findings.itchy"]

@@ -159,6 +159,9 @@ def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
         for src in cited:
             if src is not None and src not in refs:
                 yield Problem("error", c.id, f"unknown reference {src!r}")
+        numbers = [s.src for where, s in sourced_numbers(kb) if where.startswith(c.id + ".")]
+        if len({x for x in [*cited, *numbers] if x is not None}) < 2:
+            yield Problem("error", c.id, "a condition needs at least two references")
     for rule in kb.triage.floors:
         if rule.src is not None and rule.src not in refs:
             yield Problem("error", f"triage.{rule.id}", f"unknown reference {rule.src!r}")

@@ -93,6 +93,8 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
         for band, s in c.prior.prevalence.items():
             yield f"{c.id}.prior.prevalence.{band}", s
         yield f"{c.id}.prior.consult", c.prior.consult
+        for band, s in c.prior.consult_bands.items():
+            yield f"{c.id}.prior.consult_bands.{band}", s
         for sex, s in c.prior.sex.items():
             yield f"{c.id}.prior.sex.{sex}", s
         if c.act_threshold is not None:
@@ -232,6 +234,9 @@ def _check_likelihoods(
 def _check_condition(
     kb: KnowledgeBase, c: Condition, bands: set[str], fids: set[str], lids: set[str]
 ) -> Iterator[Problem]:
+    for band in c.prior.consult_bands:
+        if band not in bands:
+            yield Problem("error", f"{c.id}.prior.consult_bands", f"unknown band {band!r}")
     missing = bands - set(c.prior.prevalence)
     if missing:
         yield Problem("error", f"{c.id}.prior.prevalence", f"missing bands {sorted(missing)}")

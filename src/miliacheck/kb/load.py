@@ -129,8 +129,8 @@ class Model:
         prev = np.zeros((len(ids), len(bands)))
         sexf = np.ones((len(ids), 3))
         for i, c in enumerate(conds):
-            consult = c.prior.consult.p
             for j, b in enumerate(bands):
+                consult = c.prior.consult_bands.get(b, c.prior.consult).p
                 prev[i, j] = c.prior.prevalence[b].p * consult
             fem = c.prior.sex["female"].p if "female" in c.prior.sex else 1.0
             mal = c.prior.sex["male"].p if "male" in c.prior.sex else 1.0

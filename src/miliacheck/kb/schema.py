@@ -136,6 +136,7 @@ class Code(_Frozen):
 class Prior(_Frozen):
     prevalence: dict[str, Sourced]
     consult: Sourced
+    consult_bands: dict[str, Sourced] = Field(default_factory=dict)  # per-band overrides
     sex: dict[str, Sourced] = Field(default_factory=dict)
 
 

@@ -104,12 +104,13 @@ def parse_case(kb: KnowledgeBase, obj: object) -> Case:
         err("age_years", f"must be a number from 0 to {MAX_AGE:g} (a baby's age is days / 365)")
     else:
         values["age_years"] = float(age) if age is not None else 0.0
-    sex = obj.get("sex")
-    if sex is not None:
-        if sex not in SEXES:
-            err("sex", f"must be one of {', '.join(SEXES)}")
-        else:
-            values["sex"] = sex
+    for key, allowed in (("sex", SEXES), ("count", COUNTS), ("colour", COLOURS)):
+        choice = obj.get(key)
+        if choice is not None:
+            if choice not in allowed:
+                err(key, f"must be one of {', '.join(allowed)}")
+            else:
+                values[key] = choice
     narrative = obj.get("narrative")
     if narrative is not None:
         if not isinstance(narrative, str):
@@ -143,24 +144,12 @@ def parse_case(kb: KnowledgeBase, obj: object) -> Case:
             err("duration_days", "is longer than the person has been alive")
         else:
             values["duration_days"] = float(duration)
-    count = obj.get("count")
-    if count is not None:
-        if count not in COUNTS:
-            err("count", f"must be one of {', '.join(COUNTS)}")
-        else:
-            values["count"] = count
     size = obj.get("size_mm")
     if size is not None:
         if not _is_number(size) or not 0 < size <= MAX_SIZE_MM:
             err("size_mm", f"must be a number of millimetres above 0, at most {MAX_SIZE_MM:g}")
         else:
             values["size_mm"] = float(size)
-    colour = obj.get("colour")
-    if colour is not None:
-        if colour not in COLOURS:
-            err("colour", f"must be one of {', '.join(COLOURS)}")
-        else:
-            values["colour"] = colour
     findings_in = obj.get("findings")
     findings: dict[str, bool] = {}
     if findings_in is not None:

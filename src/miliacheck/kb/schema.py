@@ -41,34 +41,30 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Sourced(_Frozen):
+class _Provenanced(_Frozen):
+    """Something that must say where it comes from: a reference id or an estimate's reason."""
+
+    src: str | None = None
+    est: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> _Provenanced:
+        if (self.src is None) == (self.est is None):
+            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
+        return self
+
+
+class Sourced(_Provenanced):
     """A number with its provenance: a reference id (``src``) or an estimate's reason."""
 
     p: float
-    src: str | None = None
-    est: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_provenance(self) -> Sourced:
-        if (self.src is None) == (self.est is None):
-            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
-        return self
 
 
-class Cited(_Frozen):
+class Cited(_Provenanced):
     """A piece of text with its provenance."""
 
     text: str
-    src: str | None = None
-    est: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_provenance(self) -> Cited:
-        if (self.src is None) == (self.est is None):
-            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
-        return self
 
 
 class When(_Frozen):
@@ -86,7 +82,7 @@ class When(_Frozen):
     sex: Literal["female", "male"] | None = None
 
 
-class Rule(_Frozen):
+class Rule(_Provenanced):
     """A rule that raises the care level when ``when`` holds."""
 
     id: str | None = None
@@ -96,32 +92,14 @@ class Rule(_Frozen):
     reason: str
     instruction: str | None = None
     format_floor: bool = False
-    src: str | None = None
-    est: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_provenance(self) -> Rule:
-        if (self.src is None) == (self.est is None):
-            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
-        return self
 
 
-class CareEntry(_Frozen):
+class CareEntry(_Provenanced):
     """A condition's usual care level; the first entry whose ``when`` holds applies."""
 
     when: When | None = None
     level: CareLevel
     service: Service
-    src: str | None = None
-    est: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_provenance(self) -> CareEntry:
-        if (self.src is None) == (self.est is None):
-            raise ValueError("give exactly one of `src` (a reference id) or `est` (a reason)")
-        return self
 
 
 class Code(_Frozen):

@@ -105,3 +105,29 @@ def _cited(data: object) -> set[str]:
         for v in data:
             found |= _cited(v)
     return found
+
+
+def list_articles(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    return [
+        {
+            "slug": a.slug,
+            "title": a.title,
+            "summary": a.summary,
+            "kind": a.kind,
+            "url": f"/library/{a.slug}",
+        }
+        for a in sorted(kb.articles.values(), key=lambda a: (a.kind != "topic", a.title))
+    ]
+
+
+def get_article(kb: KnowledgeBase, slug: str) -> dict[str, Any]:
+    """An article with its body (Markdown) and its references in full."""
+    article = kb.articles.get(slug)
+    if article is None:
+        raise NotFoundError([{"field": "slug", "message": f"no article {slug!r}"}])
+    data = article.model_dump(mode="json", exclude_none=True)
+    data["references"] = [
+        {"id": rid, **kb.references[rid].model_dump(mode="json", exclude_none=True)}
+        for rid in article.references
+    ]
+    return data

@@ -139,3 +139,11 @@ def test_openapi_documents_the_case_schema(client: TestClient) -> None:
     ]
     assert body["required"] == ["age_years"]
     assert "firm" in body["properties"]["findings"]["properties"]
+
+
+def test_the_library_lists_articles_and_serves_one_with_references(client: TestClient) -> None:
+    listing = client.get("/api/v1/articles").json()
+    assert any(a["slug"] == "milia" for a in listing)
+    one = client.get("/api/v1/articles/milia").json()
+    assert one["title"] and "[@" in one["body"] and one["references"][0]["title"]
+    assert client.get("/api/v1/articles/nothing-here").status_code == 404

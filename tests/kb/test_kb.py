@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,26 @@ def test_a_missing_source_and_estimate_is_refused_on_read(tmp_path: Path) -> Non
     )
     with pytest.raises(KnowledgeError, match=r"findings\.yaml"):
         read_kb(root)
+
+
+def test_every_condition_has_its_article_and_articles_cite_what_they_list(
+    kb: KnowledgeBase,
+) -> None:
+    for c in kb.conditions.values():
+        assert c.article.removeprefix("/library/") in kb.articles
+    for a in kb.articles.values():
+        assert a.references and "[@" in a.body
+
+
+def test_a_broken_article_is_reported(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "articles" / "bad-one.md").write_text(
+        "---\nslug: bad-one\ntitle: Bad\nsummary: s\nkind: treatment\nreviewed_on: 2020-01-01\n"
+        "related: [nowhere]\nreferences: [nobody_2099]\n---\nA claim [@other_ref].\n"
+    )
+    problems = {p.message for p in check(read_kb(root), today=date(2026, 11, 22))}
+    assert "unknown reference 'nobody_2099'" in problems
+    assert "cites 'other_ref' without listing it in references" in problems
+    assert "related article 'nowhere' does not exist" in problems
+    assert "a treatment article needs its safety section" in problems
+    assert any("over 12 months" in m for m in problems)

@@ -125,6 +125,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     async def questions() -> Response:
         return JSON(service.list_questions(kb))
 
+    @app.get("/api/v1/articles", summary="The library: every article's title and summary")
+    async def articles() -> Response:
+        return JSON(service.list_articles(kb))
+
+    @app.get("/api/v1/articles/{slug}", summary="One library article with its references")
+    async def article(slug: str) -> Response:
+        return JSON(service.get_article(kb, slug))
+
     @app.get("/api/v1/health", summary="Alive, with the knowledge base version")
     async def health() -> Response:
         return JSON({"status": "ok", "kb_version": kb.version, "conditions": len(kb.conditions)})

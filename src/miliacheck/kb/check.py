@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from miliacheck.kb.load import KnowledgeBase
@@ -70,12 +71,15 @@ class Decisive:
     weight: float
 
 
-def check(kb: KnowledgeBase, vignette_ids: Iterable[str] | None = None) -> list[Problem]:
+def check(
+    kb: KnowledgeBase, vignette_ids: Iterable[str] | None = None, today: date | None = None
+) -> list[Problem]:
     """All problems of ``kb``. ``vignette_ids`` defaults to the ids in the known vignette files."""
     out: list[Problem] = []
     out += _check_sources(kb)
     out += _check_conditions(kb)
     out += _check_rules(kb)
+    out += _check_articles(kb, today or date.today())
     ids = set(vignette_ids) if vignette_ids is not None else _known_vignette_ids()
     out += _check_no_vignette_ids(kb, ids)
     return out
@@ -299,6 +303,39 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
         for path in q.fields:
             if path not in ("locations", "colour", "count", "size_mm", "duration_days"):
                 yield Problem("error", f"questions.{q.id}", f"unknown field {path!r}")
+
+
+CITATION = re.compile(r"@([A-Za-z0-9_]+)")
+CITE_BLOCK = re.compile(r"\[(@[^\]]+)\]")
+REVIEW_EVERY = timedelta(days=365)
+
+
+def _check_articles(kb: KnowledgeBase, today: date) -> Iterator[Problem]:
+    """Every reference resolves, every condition has its article, reviews are recent."""
+    slugs = set(kb.articles)
+    for c in kb.conditions.values():
+        slug = c.article.removeprefix("/library/")
+        if slug not in slugs:
+            yield Problem("error", f"{c.id}.article", f"no article {slug!r} in articles/")
+    for a in kb.articles.values():
+        where = f"articles/{a.slug}.md"
+        for rid in a.references:
+            if rid not in kb.references:
+                yield Problem("error", where, f"unknown reference {rid!r}")
+        cited = {m for block in CITE_BLOCK.findall(a.body) for m in CITATION.findall(block)}
+        for rid in sorted(cited - set(a.references)):
+            yield Problem("error", where, f"cites {rid!r} without listing it in references")
+        if not cited:
+            yield Problem("error", where, "cites nothing: every claim needs its reference")
+        for slug in a.related:
+            if slug not in slugs:
+                yield Problem("error", where, f"related article {slug!r} does not exist")
+        if a.kind == "condition" and a.condition not in kb.conditions:
+            yield Problem("error", where, f"condition {a.condition!r} is not in the knowledge base")
+        if a.kind == "treatment" and "safety" not in a.body.lower():
+            yield Problem("error", where, "a treatment article needs its safety section")
+        if today - a.reviewed_on > REVIEW_EVERY:
+            yield Problem("warning", where, f"not reviewed since {a.reviewed_on}: over 12 months")
 
 
 def _check_when(w: When, fids: set[str], lids: set[str], where: str) -> Iterator[Problem]:

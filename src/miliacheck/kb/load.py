@@ -23,6 +23,7 @@ from miliacheck.kb.schema import (
     COLOURS,
     COUNTS,
     AdviceFile,
+    Article,
     Condition,
     FindingsFile,
     Likelihoods,
@@ -53,6 +54,7 @@ class KnowledgeBase:
     triage: TriageFile
     advice: AdviceFile
     references: dict[str, Reference]
+    articles: dict[str, Article] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -269,9 +271,19 @@ def read_kb(root: str | Path | None = None) -> KnowledgeBase:
                 references[rid] = Reference.model_validate(ref)
             except ValidationError as exc:
                 errors.append({"field": f"references/{path.name}:{rid}", "message": _short(exc)})
+    articles: dict[str, Article] = {}
+    for path in sorted((base / "articles").glob("*.md")):
+        try:
+            article = read_article(path)
+        except (ValueError, ValidationError, yaml.YAMLError) as exc:
+            errors.append({"field": f"articles/{path.name}", "message": _short(exc)})
+            continue
+        if article.slug != path.stem:
+            errors.append({"field": f"articles/{path.name}", "message": "slug != file name"})
+        articles[article.slug] = article
     texts = {
         str(p.relative_to(base)): p.read_text(encoding="utf-8")
-        for p in sorted(base.rglob("*.yaml"))
+        for p in sorted([*base.rglob("*.yaml"), *base.rglob("*.md")])
     }
     if errors:
         raise KnowledgeError(errors)
@@ -284,8 +296,23 @@ def read_kb(root: str | Path | None = None) -> KnowledgeBase:
         triage=triage,
         advice=advice,
         references=references,
+        articles=articles,
         texts=texts,
     )
+
+
+def read_article(path: Path) -> Article:
+    """An article file: YAML front matter between ``---`` lines, then Markdown."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        raise ValueError("an article starts with front matter between --- lines")
+    head, sep, body = text[4:].partition("\n---\n")
+    if not sep:
+        raise ValueError("the front matter is not closed by a --- line")
+    meta = yaml.safe_load(head) or {}
+    if not isinstance(meta, dict):
+        raise ValueError("the front matter must be a mapping")
+    return Article.model_validate({**meta, "body": body.strip() + "\n"})
 
 
 def load_kb(root: str | Path | None = None) -> KnowledgeBase:

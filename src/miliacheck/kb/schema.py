@@ -7,6 +7,7 @@ probabilities in range, sources exist) live in :mod:`miliacheck.kb.check`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -286,3 +287,18 @@ class Manifest(_Frozen):
 
 class FindingsFile(_Frozen):
     findings: dict[str, Finding]
+
+
+class Article(_Frozen):
+    """A library article: front matter plus its Markdown body."""
+
+    slug: str
+    title: str
+    summary: str
+    kind: Literal["condition", "topic", "treatment"]
+    condition: str | None = None
+    reviewed_on: date
+    reviewed_by: str | None = None
+    related: tuple[str, ...] = ()
+    references: tuple[str, ...]
+    body: str

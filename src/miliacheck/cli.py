@@ -307,6 +307,23 @@ def eval_(
             console.print(f)
 
 
+@app.command()
+def purge(
+    days: Annotated[int | None, typer.Option(help="Override the retention setting (days)")] = None,
+) -> None:
+    """Erase anonymous interviews older than the retention setting."""
+    from miliacheck import interviews
+    from miliacheck.config import Settings
+    from miliacheck.store import Store
+
+    settings = Settings.from_env()
+    store = Store(settings.database_url)
+    store.migrate()
+    keep = days if days is not None else settings.retention_days
+    erased = interviews.purge(store, keep)
+    console.print(f"Erased {erased} interviews older than {keep} days.")
+
+
 @kb_app.command("check")
 def kb_check() -> None:
     """Validate the knowledge base; exit 3 if anything is wrong."""

@@ -5,6 +5,7 @@
     MiliacheckError                      exit 1
     ├── CaseError          HTTP 422      exit 2   a case (or answer) that does not fit case/v1
     ├── NotFoundError      HTTP 404      exit 2   an unknown resource (condition, interview...)
+    ├── ConflictError      HTTP 409      exit 2   an answer to a question that was never asked
     └── KnowledgeError                   exit 3   the knowledge base is invalid: nothing is served
 
 Every error carries ``errors``: a list of ``{"field": path | None, "message": str}`` with
@@ -48,6 +49,12 @@ class CaseError(MiliacheckError):
 class NotFoundError(MiliacheckError):
     title = "Not found"
     status = 404
+    exit_code = 2
+
+
+class ConflictError(MiliacheckError):
+    title = "Conflict"
+    status = 409
     exit_code = 2
 
 

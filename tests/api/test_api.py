@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
+from miliacheck.store import Store
 
 GOOD = {
     "age_years": 34,
@@ -22,9 +23,9 @@ GOOD = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(kb: KnowledgeBase) -> TestClient:
-    return TestClient(create_app(kb=kb), raise_server_exceptions=False)
+@pytest.fixture
+def client(kb: KnowledgeBase, store: Store) -> TestClient:
+    return TestClient(create_app(kb=kb, store=store), raise_server_exceptions=False)
 
 
 def test_assess_returns_a_result_in_the_case_format(client: TestClient) -> None:

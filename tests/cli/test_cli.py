@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from miliacheck.cli import app
@@ -58,3 +59,10 @@ def test_the_interview_runs_in_the_terminal_to_a_result() -> None:
     result = runner.invoke(app, ["check"], input="34\nfemale\n" + "d\n" * 30)
     assert result.exit_code == 0, result.output
     assert "Safety net" in result.output
+
+
+def test_purge_reports_what_it_erased(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    result = runner.invoke(app, ["purge", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Erased 0 interviews older than 30 days" in result.output

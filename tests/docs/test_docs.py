@@ -12,13 +12,14 @@ from miliacheck.cli import app as cli_app
 from miliacheck.config import HELP, Settings
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.kb.schema import Condition, When
+from miliacheck.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_api_route_is_in_the_readme(kb: KnowledgeBase) -> None:
-    app = create_app(kb=kb)
+def test_every_api_route_is_in_the_readme(kb: KnowledgeBase, store: Store) -> None:
+    app = create_app(kb=kb, store=store)
     for route in app.routes:
         if isinstance(route, APIRoute):
             assert route.path in README, route.path

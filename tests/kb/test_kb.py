@@ -35,7 +35,7 @@ def test_the_app_refuses_to_start_on_a_probability_out_of_range(tmp_path: Path) 
     path = root / "conditions" / "milia_primary.yaml"
     path.write_text(path.read_text().replace("firm: {p: 0.9,", "firm: {p: 1.4,"))
     with pytest.raises(KnowledgeError, match="milia_primary"):
-        create_app(Settings(knowledge_dir=root))
+        create_app(Settings(knowledge_dir=root, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
 
 
 def test_an_unknown_reference_is_an_error(tmp_path: Path) -> None:

@@ -14,13 +14,15 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from miliacheck import service
+from miliacheck import interviews, service
 from miliacheck.api.openapi import case_schema, result_schema
 from miliacheck.config import Settings
 from miliacheck.errors import CaseError, FieldError, MiliacheckError
 from miliacheck.kb.load import KnowledgeBase, load_kb
+from miliacheck.store import Store
 
 log = logging.getLogger("miliacheck.api")
 PROBLEM = "application/problem+json"
@@ -38,10 +40,15 @@ def problem(status: int, title: str, errors: list[FieldError]) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM)
 
 
-def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, kb: KnowledgeBase | None = None, store: Store | None = None
+) -> FastAPI:
     """Build the app; refuses to start (KnowledgeError) on an invalid knowledge base."""
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     kb = kb or load_kb(settings.knowledge_dir)
+    if store is None:
+        store = Store(settings.database_url)
+        store.migrate()
     app = FastAPI(
         title="miliacheck",
         version=kb.version,
@@ -51,6 +58,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     )
     app.state.kb = kb
     app.state.settings = settings
+    app.state.store = store
 
     @app.exception_handler(MiliacheckError)
     async def _known(_: Request, exc: MiliacheckError) -> Response:
@@ -132,6 +140,40 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     @app.get("/api/v1/articles/{slug}", summary="One library article with its references")
     async def article(slug: str) -> Response:
         return JSON(service.get_article(kb, slug))
+
+    async def body_json(request: Request) -> object:
+        try:
+            return orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
+
+    @app.post("/api/v1/interviews", status_code=201, summary="Start a stored interview from a case")
+    async def start_interview(request: Request) -> Response:
+        body = await body_json(request)
+        return JSON(await run_in_threadpool(interviews.start, kb, store, body), status_code=201)
+
+    @app.get("/api/v1/interviews/{interview_id}", summary="Read a stored interview")
+    def read_interview(interview_id: str) -> Response:
+        return JSON(interviews.read(store, interview_id))
+
+    @app.delete("/api/v1/interviews/{interview_id}", status_code=204, summary="Erase an interview")
+    def erase_interview(interview_id: str) -> Response:
+        interviews.erase(store, interview_id)
+        return Response(status_code=204)
+
+    @app.post(
+        "/api/v1/interviews/{interview_id}/answers",
+        summary="Answer the current question, or replace an earlier answer",
+    )
+    async def answer_interview(interview_id: str, request: Request) -> Response:
+        body = await body_json(request)
+        return JSON(await run_in_threadpool(interviews.answer, kb, store, interview_id, body))
+
+    @app.delete(
+        "/api/v1/interviews/{interview_id}/answers/{question_id}", summary="Undo one answer"
+    )
+    def undo_answer(interview_id: str, question_id: str) -> Response:
+        return JSON(interviews.undo(kb, store, interview_id, question_id))
 
     @app.get("/api/v1/health", summary="Alive, with the knowledge base version")
     async def health() -> Response:

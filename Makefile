@@ -29,8 +29,14 @@ typecheck: install
 kb-check: install
 	$(BIN)/miliacheck kb check
 
+# The whole suite on SQLite, then again on a real PostgreSQL server on loopback
+# (scripts/postgres.sh installs and starts it when root, as in CI).
 test: install lint typecheck kb-check
 	$(BIN)/python -m pytest
+	@url=$$(bash scripts/postgres.sh); rc=$$?; \
+	if [ $$rc -eq 3 ]; then echo "PostgreSQL pass skipped: no server here and not root to install one"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; \
+	else echo "== the suite again on PostgreSQL"; MILIACHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest; fi
 
 eval: install
 	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode full

@@ -23,6 +23,7 @@ from miliacheck.config import Settings
 from miliacheck.errors import CaseError, FieldError, MiliacheckError
 from miliacheck.kb.load import KnowledgeBase, load_kb
 from miliacheck.store import Store
+from miliacheck.web import mount_pages
 
 log = logging.getLogger("miliacheck.api")
 PROBLEM = "application/problem+json"
@@ -60,9 +61,19 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
 
+    def answer_error(
+        request: Request, status: int, title: str, errors: list[FieldError]
+    ) -> Response:
+        """Problem JSON for the API; an HTML page for the pages, when they are mounted."""
+        html_error = getattr(app.state, "html_error", None)
+        if html_error is not None and not request.url.path.startswith("/api/"):
+            message = errors[0]["message"] if errors else title
+            return html_error(request, status, message)  # type: ignore[no-any-return]
+        return problem(status, title, errors)
+
     @app.exception_handler(MiliacheckError)
-    async def _known(_: Request, exc: MiliacheckError) -> Response:
-        return problem(exc.status, exc.title, exc.errors)
+    async def _known(request: Request, exc: MiliacheckError) -> Response:
+        return answer_error(request, exc.status, exc.title, exc.errors)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -73,10 +84,9 @@ def create_app(
         return problem(422, CaseError.title, errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        return problem(
-            exc.status_code, str(exc.detail), [{"field": None, "message": str(exc.detail)}]
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        return answer_error(request, exc.status_code, detail, [{"field": None, "message": detail}])
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -179,4 +189,5 @@ def create_app(
     async def health() -> Response:
         return JSON({"status": "ok", "kb_version": kb.version, "conditions": len(kb.conditions)})
 
+    mount_pages(app, kb, store)
     return app

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck bench kb-check eval clean
+.PHONY: install run test lint typecheck bench kb-check eval clean browser-deps
 
 install: $(STAMP)
 
@@ -29,14 +29,24 @@ typecheck: install
 kb-check: install
 	$(BIN)/miliacheck kb check
 
-# The whole suite on SQLite, then again on a real PostgreSQL server on loopback
-# (scripts/postgres.sh installs and starts it when root, as in CI).
-test: install lint typecheck kb-check
+# Debian's Chromium (apt, when root) and axe-core (npm) for the browser tests.
+browser-deps:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed and we are not root: the browser tests will be skipped"
+	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || \
+	  (cd tests/browser && npm ci --no-audit --no-fund --silent) || \
+	  echo "npm could not install axe-core: the browser tests will be skipped"
+
+# The whole suite on SQLite (browser tests included), then again on a real PostgreSQL
+# server on loopback (scripts/postgres.sh installs and starts it when root, as in CI).
+test: install lint typecheck kb-check browser-deps
 	$(BIN)/python -m pytest
 	@url=$$(bash scripts/postgres.sh); rc=$$?; \
 	if [ $$rc -eq 3 ]; then echo "PostgreSQL pass skipped: no server here and not root to install one"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; \
-	else echo "== the suite again on PostgreSQL"; MILIACHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest; fi
+	else echo "== the suite again on PostgreSQL"; \
+	  MILIACHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -m "not browser"; fi
 
 eval: install
 	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode full

@@ -66,7 +66,8 @@ def differential_reasons(kb: KnowledgeBase, case: Case, blind_post: Array) -> li
             continue
         care = usual_care(cond, case)
         chance = likelihood_words(p)
-        out.append(Reason(care.level, care.service, f"{cond.name} is possible ({chance}).", cid))
+        verdict = "likely" if p >= 0.5 else "possible"
+        out.append(Reason(care.level, care.service, f"{cond.name} is {verdict} ({chance}).", cid))
         for rule in cond.escalate:
             if holds(rule.when, case):
                 out.append(Reason(rule.level, rule.service, rule.reason, cid))

@@ -334,6 +334,12 @@ def _check_articles(kb: KnowledgeBase, today: date) -> Iterator[Problem]:
             yield Problem("error", where, f"condition {a.condition!r} is not in the knowledge base")
         if a.kind == "treatment" and "safety" not in a.body.lower():
             yield Problem("error", where, "a treatment article needs its safety section")
+        level = 1  # the page's title is the h1: body headings start at ## and never skip
+        for hashes in re.findall(r"^(#{1,6}) ", a.body, flags=re.M):
+            if len(hashes) > level + 1 or len(hashes) == 1:
+                yield Problem("error", where, f"heading {hashes} skips a level (after h{level})")
+                break
+            level = len(hashes)
         if today - a.reviewed_on > REVIEW_EVERY:
             yield Problem("warning", where, f"not reviewed since {a.reviewed_on}: over 12 months")
 

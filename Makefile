@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck bench kb-check eval clean browser-deps
+.PHONY: install run test lint typecheck bench kb-check eval clean browser-deps lighthouse
 
 install: $(STAMP)
 
@@ -20,8 +20,8 @@ run: install
 	$(BIN)/miliacheck serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: install
 	$(BIN)/mypy
@@ -57,6 +57,11 @@ eval: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/run.py
+
+# Lighthouse's four scores (npm lighthouse 12 on Node 20, Debian's chromium).
+lighthouse: install browser-deps
+	cd tools/lighthouse && ([ -x node_modules/.bin/lighthouse ] || npm ci --no-audit --no-fund --silent)
+	$(BIN)/python tools/lighthouse/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

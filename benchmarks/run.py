@@ -217,6 +217,37 @@ def bench_api(
     }
 
 
+def bench_interview_steps(kb: KnowledgeBase, url: str, label: str, n: int = 300) -> dict[str, Any]:
+    """A stored interview step (answer, rebuild, assess, save) through the service, in process."""
+    from miliacheck import interviews
+    from miliacheck.store import Store
+
+    store = Store(url)
+    store.migrate()
+    times: list[float] = []
+    steps = 0
+    while steps < n:
+        view = interviews.start(kb, store, {"case": {"age_years": 34, "sex": "female"}})
+        while view["question"] is not None and steps < n:
+            q = view["question"]
+            answer: Any = None
+            if q["type"] == "multi":
+                answer = ["under_eyes"] if q["fields"] == ["locations"] else []
+            t = time.perf_counter()
+            view = interviews.answer(
+                kb, store, view["id"], {"question_id": q["id"], "answer": answer}
+            )
+            times.append((time.perf_counter() - t) * 1000)
+            steps += 1
+    store.dispose()
+    return {
+        "what": f"stored interview step on {label}, in process",
+        "steps": len(times),
+        "median_ms": round(statistics.median(times), 3),
+        "p99_ms": round(percentile(times, 0.99), 3),
+    }
+
+
 def bench_accuracy(kb: KnowledgeBase) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, path in VIGNETTE_SETS.items():
@@ -260,6 +291,12 @@ def readme_table(results: dict[str, Any]) -> str:
             f"| posterior vs pgmpy exact inference | {pg['ratio']}x faster ({pg['miliacheck_ms']} ms vs "
             f"{pg['pgmpy_ms']} ms) |"
         )
+    for key in ("interview_sqlite", "interview_postgresql"):
+        step = results.get(key)
+        if step:
+            rows.append(
+                f"| {step['what']} | median {step['median_ms']} ms, p99 {step['p99_ms']} ms |"
+            )
     for name, acc in results["accuracy"].items():
         f, i = acc["full"], acc["interview"]
         rows.append(
@@ -273,6 +310,19 @@ def readme_table(results: dict[str, Any]) -> str:
             f", max {i['max_questions']} |"
         )
     return "\n".join(rows)
+
+
+def _postgres_steps(kb: KnowledgeBase) -> dict[str, Any] | None:
+    try:
+        url = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "postgres.sh")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return bench_interview_steps(kb, url, "PostgreSQL")
 
 
 def main() -> None:
@@ -292,6 +342,10 @@ def main() -> None:
         "in_process": bench_in_process(kb, cases),
         "pgmpy": bench_pgmpy_ratio(kb, cases),
         "api": bench_api(cases),
+        "interview_sqlite": bench_interview_steps(
+            kb, f"sqlite:///{tempfile.mkdtemp()}/bench.db", "SQLite"
+        ),
+        "interview_postgresql": _postgres_steps(kb),
         "accuracy": bench_accuracy(kb),
     }
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -58,10 +58,10 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
     reasons.sort(key=lambda r: -LEVEL_RANK[r.level])
     pending = unscreened(kb, case)
 
-    fors, againsts = explain(lp, items)
     listed = sorted(
         (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM), key=lambda i: -post[i]
     )
+    why = explain(lp, items, listed)
     conditions = []
     for i in listed:
         cond = kb.conditions[ids[i]]
@@ -75,8 +75,8 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
                 "codes": [
                     {"system": c.system, "code": c.code, "display": c.display} for c in cond.codes
                 ],
-                "evidence_for": fors[i],
-                "evidence_against": againsts[i],
+                "evidence_for": why[i][0],
+                "evidence_against": why[i][1],
                 "article": cond.article,
                 "care_level": usual_care(cond, case).level,
                 "likelihood_words": likelihood_words(float(post[i])),

@@ -28,22 +28,25 @@ def likelihood_ratios(log_prior: Array, item: Evidence) -> Array:
 
 
 def explain(
-    log_prior: Array, items: list[Evidence]
-) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
-    """For every row: (evidence for, evidence against), strongest first."""
-    rows = len(log_prior)
+    log_prior: Array, items: list[Evidence], rows: list[int]
+) -> dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """For each of ``rows``: (evidence for, evidence against), strongest first."""
     ratios = [likelihood_ratios(log_prior, item) for item in items]
-    fors: list[list[dict[str, Any]]] = [[] for _ in range(rows)]
-    againsts: list[list[dict[str, Any]]] = [[] for _ in range(rows)]
-    for item, lr in zip(items, ratios, strict=True):
-        for i in range(rows):
+    out: dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for i in rows:
+        fors: list[dict[str, Any]] = []
+        againsts: list[dict[str, Any]] = []
+        for item, lr in zip(items, ratios, strict=True):
             r = float(lr[i])
-            entry = {"field": item.field, "value": item.value, "lr": round(r, 2), "text": item.text}
-            if r >= LR_SHOWN:
-                fors[i].append(entry)
-            elif r <= 1 / LR_SHOWN:
-                againsts[i].append(entry)
-    for i in range(rows):
-        fors[i] = sorted(fors[i], key=lambda e: -float(e["lr"]))[:MAX_ITEMS]
-        againsts[i] = sorted(againsts[i], key=lambda e: float(e["lr"]))[:MAX_ITEMS]
-    return fors, againsts
+            if r >= LR_SHOWN or r <= 1 / LR_SHOWN:
+                entry = {
+                    "field": item.field,
+                    "value": item.value,
+                    "lr": round(r, 2),
+                    "text": item.text,
+                }
+                (fors if r >= LR_SHOWN else againsts).append(entry)
+        fors.sort(key=lambda e: -float(e["lr"]))
+        againsts.sort(key=lambda e: float(e["lr"]))
+        out[i] = (fors[:MAX_ITEMS], againsts[:MAX_ITEMS])
+    return out

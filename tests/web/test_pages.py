@@ -177,5 +177,33 @@ def test_every_page_route_is_covered_by_these_tests(client: TestClient) -> None:
 
 
 def test_pages_are_small(client: TestClient) -> None:
-    for path in ("/", "/library", "/library/milia-faq", "/check"):
+    url = start(client)
+    iid = url.split("/")[2].split("?")[0]
+    for path in ("/", "/library", "/library/milia-faq", "/check", url, f"/check/{iid}/result"):
         assert len(client.get(path).content) <= 100_000, path
+
+
+def test_the_wording_follows_whose_bumps_they_are(client: TestClient) -> None:
+    case = {
+        "age_years": 30,
+        "locations": ["cheeks"],
+        "colour": "white",
+        "count": "few",
+        "size_mm": 1,
+        "duration_days": 200,
+        "findings": {
+            "bleeding": False,
+            "open_sore": False,
+            "crusting": False,
+            "growing": False,
+            "changing": False,
+            "spreading_fast": False,
+            "painful": False,
+            "firm": True,
+            "squeeze_nothing": True,
+        },
+    }
+    iid = client.post("/api/v1/interviews", json={"case": case}).json()["id"]
+    assert "Do the bumps upset you" in client.get(f"/check/{iid}?whose=me").text
+    assert "upset your child" in client.get(f"/check/{iid}?whose=child").text
+    assert "upset them" in client.get(f"/check/{iid}?whose=other").text

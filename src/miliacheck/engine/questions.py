@@ -216,6 +216,7 @@ def _yes_no(fid: str, spec: Finding) -> dict[str, Any]:
         "max": None,
         "red_flag": False,
         "why": spec.why,
+        "text_for": dict(spec.question_for),
     }
 
 

@@ -175,6 +175,7 @@ class Condition(_Frozen):
 class Finding(_Frozen):
     label: str
     question: str
+    question_for: dict[Literal["me", "child"], str] = Field(default_factory=dict)
     help: str = ""
     why: str
     red_flag: bool = False

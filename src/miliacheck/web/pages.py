@@ -133,7 +133,7 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
             request,
             "question.html",
             private=True,
-            title=q["text"],
+            title=(q.get("text_for") or {}).get(whose, q["text"]),
             view=view,
             q=q,
             whose=WHOSE.get(whose, WHOSE["me"]),

@@ -38,7 +38,7 @@ browser-deps:
 	  (cd tests/browser && npm ci --no-audit --no-fund --silent) || \
 	  echo "npm could not install axe-core: the browser tests will be skipped"
 
-# The whole suite on SQLite (browser tests included), then again on a real PostgreSQL
+# The whole suite on SQLite, then the whole suite again on a real PostgreSQL
 # server on loopback (scripts/postgres.sh installs and starts it when root, as in CI).
 test: install lint typecheck kb-check browser-deps
 	$(BIN)/python -m pytest
@@ -46,7 +46,7 @@ test: install lint typecheck kb-check browser-deps
 	if [ $$rc -eq 3 ]; then echo "PostgreSQL pass skipped: no server here and not root to install one"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; \
 	else echo "== the suite again on PostgreSQL"; \
-	  MILIACHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -m "not browser"; fi
+	  MILIACHECK_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest; fi
 
 eval: install
 	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode full

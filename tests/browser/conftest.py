@@ -40,7 +40,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def base_url(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.db'}")
+    from tests.conftest import TEST_DATABASE_URL
+
+    store = Store(TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.db'}")
     store.migrate()
     port = _free_port()
     server = uvicorn.Server(

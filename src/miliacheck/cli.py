@@ -140,6 +140,15 @@ def show_result(result: dict[str, Any]) -> None:
         console.print(
             "Could be " + " or ".join(result["could_be"]) + " (both harmless, same care)."
         )
+    if result.get("understood"):
+        read = [
+            f"{u['field']}={u['value']} ({u['certainty']})"
+            for u in result["understood"]
+            if u["field"] != "whose"
+        ]
+        console.print("[bold]Understood from your words:[/] " + "; ".join(read))
+    for c in result.get("conflicts", []):
+        console.print(f"[yellow]Please confirm {c['field']}:[/] {c['resolution']}")
     table = Table(title="What it could be", show_lines=False)
     table.add_column("Condition")
     table.add_column("Chance", justify="right")
@@ -221,9 +230,16 @@ def check() -> None:
         .strip()
         .lower()
     )
+    words = typer.prompt(
+        "Describe the bumps in your own words (optional; Enter to skip)",
+        default="",
+        show_default=False,
+    ).strip()
     case: dict[str, Any] = {"age_years": age}
     if sex:
         case["sex"] = sex
+    if words:
+        case["narrative"] = words[:5000]
     history: list[dict[str, Any]] = []
     while True:
         try:
@@ -274,7 +290,9 @@ def serve(
 @app.command("eval")
 def eval_(
     file: Annotated[Path, typer.Argument(help="Vignettes, one a line")],
-    mode: Annotated[str, typer.Option(help="full or interview")] = "full",
+    mode: Annotated[
+        str, typer.Option(help="full, interview, narrative or narrative-interview")
+    ] = "full",
     perturb: Annotated[
         bool, typer.Option(help="Also run with 30 % of known fields dropped")
     ] = False,
@@ -283,8 +301,8 @@ def eval_(
     """Score the checker on vignettes: top-1/3, triage, must-not-miss, unsure, Brier, questions."""
     from miliacheck.evaluation import evaluate, read_vignettes
 
-    if mode not in ("full", "interview"):
-        raise typer.BadParameter("mode is full or interview")
+    if mode not in ("full", "interview", "narrative", "narrative-interview"):
+        raise typer.BadParameter("mode is full, interview, narrative or narrative-interview")
     kb = _kb()
     vignettes = read_vignettes(file)
     report = evaluate(kb, vignettes, mode)
@@ -322,6 +340,52 @@ def purge(
     keep = days if days is not None else settings.retention_days
     erased = interviews.purge(store, keep)
     console.print(f"Erased {erased} interviews older than {keep} days.")
+
+
+@app.command("eval-text")
+def eval_text(
+    narratives: Annotated[Path, typer.Option(help="Labelled narratives")] = Path(
+        "tests/data/text/narratives.jsonl"
+    ),
+    vignettes: Annotated[Path, typer.Option(help="Vignettes whose words are checked")] = Path(
+        "../shared/vignettes/dev.jsonl"
+    ),
+    errors: Annotated[bool, typer.Option(help="List every error")] = False,
+) -> None:
+    """Extraction precision and recall per field, and contradictions with the vignettes."""
+    from miliacheck.evaluation_text import contradictions, read_jsonl, score_narratives
+
+    kb = _kb()
+    s = score_narratives(kb, read_jsonl(narratives))
+    table = Table(title=f"Reading {s['narratives']} labelled narratives")
+    for col in ("field", "precision", "recall", "tp", "fp", "fn"):
+        table.add_column(col, justify="right" if col != "field" else "left")
+    for f, m in s["per_field"].items():
+        table.add_row(
+            f,
+            f"{m['precision']:.1%}",
+            f"{m['recall']:.1%}",
+            str(m["tp"]),
+            str(m["fp"]),
+            str(m["fn"]),
+        )
+    table.add_row("all fields", f"{s['precision']:.1%}", f"{s['recall']:.1%}", "", "", "")
+    console.print(table)
+    console.print(
+        f"Negated or hedged findings read as present: {len(s['negated_read_as_present'])} "
+        f"{s['negated_read_as_present']}"
+    )
+    if errors:
+        for e in s["errors"]:
+            console.print(e)
+    if vignettes.exists():
+        found = contradictions(kb, read_jsonl(vignettes))
+        red = [c for c in found if c["red_flag"]]
+        console.print(
+            f"Contradictions with {vignettes.name}: {len(found)} ({len(red)} on red flags)"
+        )
+        for c in found:
+            console.print(c)
 
 
 @kb_app.command("check")

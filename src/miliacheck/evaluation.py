@@ -1,7 +1,9 @@
 """The evaluation harness: run vignettes in full or interview mode and score them.
 
-Full mode assesses the whole case. Interview mode starts from age and sex and answers
-each question from the case by the format's rules (unknown: don't know). ``perturb``
+Full mode assesses the structured case. Interview mode starts from age and sex and
+answers each question from the case by the format's rules (unknown: don't know).
+Narrative mode gives only the age and the person's words, with no questions;
+narrative-interview starts the interview from age, sex and the words. ``perturb``
 drops 30 % of the known fields with a fixed seed.
 """
 
@@ -22,6 +24,8 @@ from miliacheck.engine.interview import apply_fields, get_path
 from miliacheck.engine.triage import is_must_not_miss
 from miliacheck.kb.load import NOT_LISTED, KnowledgeBase
 from miliacheck.kb.schema import CARE_LEVELS
+from miliacheck.service import assess_case
+from miliacheck.text import with_narrative
 
 RANK = {level: i for i, level in enumerate(CARE_LEVELS)}
 INTERVIEW_LIMIT = 40  # a runaway interview is a bug; stop and count it
@@ -116,15 +120,20 @@ def perturb(case: dict[str, Any], rng: random.Random, share: float = 0.3) -> dic
 
 
 def interview(
-    kb: KnowledgeBase, reference: dict[str, Any]
+    kb: KnowledgeBase, reference: dict[str, Any], narrative: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Run the interview against ``reference``: the last result, the case built, questions asked."""
+    """Run the interview against ``reference``: the last result, the case built, questions asked.
+
+    With ``narrative`` the interview starts from age, sex and the person's words.
+    """
     case: dict[str, Any] = {"age_years": reference["age_years"]}
     if "sex" in reference:
         case["sex"] = reference["sex"]
+    if narrative:
+        case["narrative"] = narrative
     asked = 0
     while True:
-        result = assess(kb, parse_case(kb, case))
+        result = assess_case(kb, parse_case(kb, case))
         q = result["next_question"]
         if q is None or asked >= INTERVIEW_LIMIT:
             return result, case, asked
@@ -142,17 +151,22 @@ def evaluate(
     rng = random.Random(seed)
     report = Report()
     for v in vignettes:
-        case = v["case"]
-        case = {k: val for k, val in case.items() if k != "narrative"}
+        words = v["case"].get("narrative")
+        case = {k: val for k, val in v["case"].items() if k != "narrative"}
         if perturbed:
             case = perturb(case, rng)
         if mode == "interview":
             result, final, asked = interview(kb, case)
+        elif mode == "narrative-interview":
+            result, final, asked = interview(kb, case, words)
+        elif mode == "narrative":
+            final = {"age_years": case["age_years"], **({"narrative": words} if words else {})}
+            result, asked = assess_case(kb, parse_case(kb, final)), 0
         else:
             result, final, asked = assess(kb, parse_case(kb, case)), case, 0
         exp = v["expected"]
         ranked = [c["id"] for c in result["conditions"]]
-        parsed = parse_case(kb, final)
+        parsed = with_narrative(kb, parse_case(kb, final))[0]
         post = posterior(kb, parsed)
         truth = [1.0 if cid == exp["diagnosis"] else 0.0 for cid in kb.model.ids]
         brier = float(sum((float(p) - y) ** 2 for p, y in zip(post, truth, strict=True)))

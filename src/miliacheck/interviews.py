@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from miliacheck.engine.assess import assess
 from miliacheck.engine.case import parse_case
 from miliacheck.engine.interview import apply_answer
 from miliacheck.errors import CaseError, ConflictError, NotFoundError
 from miliacheck.kb.load import KnowledgeBase
+from miliacheck.service import assess_case
 from miliacheck.store import Store
 from miliacheck.store.tables import FeedbackRow, InterviewRow, now
 
@@ -32,12 +32,15 @@ def new_id() -> str:
 
 
 def _build(
-    kb: KnowledgeBase, base: dict[str, Any], answers: list[dict[str, Any]]
+    kb: KnowledgeBase,
+    base: dict[str, Any],
+    answers: list[dict[str, Any]],
+    ignore: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     case = base
     for entry in answers:
         case = apply_answer(case, entry["question"], entry["answer"])
-    return case, assess(kb, parse_case(kb, case))
+    return case, assess_case(kb, parse_case(kb, case), frozenset(ignore or []))
 
 
 def view(row: InterviewRow, full: bool = False) -> dict[str, Any]:
@@ -74,6 +77,7 @@ def start(kb: KnowledgeBase, store: Store, body: object) -> dict[str, Any]:
         id=new_id(),
         base_case=case,
         answers=[],
+        corrections=[],
         case=built,
         result=result,
         kb_version=kb.version,
@@ -186,8 +190,18 @@ def feedback(
         )
 
 
+def correct(kb: KnowledgeBase, store: Store, interview_id: str, reading: str) -> dict[str, Any]:
+    """The person says a reading of their words is wrong: stop using it and ask instead."""
+    with store.session() as s:
+        row = _get(s, interview_id)
+        if reading not in row.corrections:
+            row.corrections = [*row.corrections, reading]
+        _save(kb, row, list(row.answers))
+        return view(row)
+
+
 def _save(kb: KnowledgeBase, row: InterviewRow, answers: list[dict[str, Any]]) -> None:
-    case, result = _build(kb, row.base_case, answers)
+    case, result = _build(kb, row.base_case, answers, row.corrections)
     row.answers = answers
     row.case = case
     row.result = result

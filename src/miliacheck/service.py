@@ -8,15 +8,27 @@ from __future__ import annotations
 from typing import Any
 
 from miliacheck.engine.assess import assess
-from miliacheck.engine.case import parse_case
+from miliacheck.engine.case import Case, parse_case
 from miliacheck.errors import NotFoundError
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.kb.schema import Condition
+from miliacheck.text import with_narrative
 
 
 def assess_json(kb: KnowledgeBase, obj: object) -> dict[str, Any]:
     """Validate a decoded JSON case and assess it (raises CaseError naming the field)."""
-    return assess(kb, parse_case(kb, obj))
+    return assess_case(kb, parse_case(kb, obj))
+
+
+def assess_case(
+    kb: KnowledgeBase, case: Case, ignore: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Assess a case, reading its narrative first when it has one (minus corrected readings)."""
+    merged, understood, conflicts = with_narrative(kb, case, ignore)
+    result = assess(kb, merged)
+    result["understood"] = understood
+    result["conflicts"] = conflicts
+    return result
 
 
 def condition_summary(cond: Condition) -> dict[str, Any]:

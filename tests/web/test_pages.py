@@ -207,3 +207,16 @@ def test_the_wording_follows_whose_bumps_they_are(client: TestClient) -> None:
     assert "Do the bumps upset you" in client.get(f"/check/{iid}?whose=me").text
     assert "upset your child" in client.get(f"/check/{iid}?whose=child").text
     assert "upset them" in client.get(f"/check/{iid}?whose=other").text
+
+
+def test_the_words_are_shown_and_a_misreading_can_be_corrected(client: TestClient) -> None:
+    url = start(client, narrative="tiny hard white bumps on my cheeks, not itchy")
+    iid = url.split("/")[2].split("?")[0]
+    html = client.get(url).text
+    assert "What we understood from your words" in html and "Where: cheeks" in html
+    before = client.get(f"/api/v1/interviews/{iid}").json()["result"]
+    assert any(u["field"] == "locations" and u["used"] for u in before["understood"])
+    client.post(f"/check/{iid}/correct", data={"reading": "findings.itchy", "whose": "me"})
+    after = client.get(f"/api/v1/interviews/{iid}").json()
+    assert "itchy" not in after["case"].get("findings", {})
+    assert "findings.itchy" not in [u["field"] for u in after["result"]["understood"] if u["used"]]

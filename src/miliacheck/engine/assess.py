@@ -99,6 +99,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
         "could_be": could_be,
         "advice": advise(kb, case, post, urgent_unknown),
         "understood": [],
+        "conflicts": [],
         "next_question": next_question(kb, case, post),
         "kb_version": kb.version,
     }

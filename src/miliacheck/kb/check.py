@@ -80,6 +80,7 @@ def check(
     out += _check_conditions(kb)
     out += _check_rules(kb)
     out += _check_articles(kb, today or date.today())
+    out += _check_lexicon(kb)
     ids = set(vignette_ids) if vignette_ids is not None else _known_vignette_ids()
     out += _check_no_vignette_ids(kb, ids)
     return out
@@ -342,6 +343,39 @@ def _check_articles(kb: KnowledgeBase, today: date) -> Iterator[Problem]:
             level = len(hashes)
         if today - a.reviewed_on > REVIEW_EVERY:
             yield Problem("warning", where, f"not reviewed since {a.reviewed_on}: over 12 months")
+
+
+def _check_lexicon(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Every id the lexicon names is one the case format knows; every phrase is text."""
+    lex = kb.lexicon
+    if not lex:
+        yield Problem("error", "lexicon.yaml", "missing: the narrative cannot be read")
+        return
+    known = {
+        "locations": set(kb.questions.locations["labels"]),
+        "findings": set(kb.findings.findings),
+        "fixed": set(kb.findings.findings),
+        "colours": set(COLOURS),
+        "counts": set(COUNTS),
+    }
+    for part, ids in known.items():
+        for key, phrases in (lex.get(part) or {}).items():
+            if key not in ids:
+                yield Problem("error", f"lexicon.{part}", f"unknown id {key!r}")
+            words = phrases["phrases"] if part == "fixed" else phrases
+            for w in words:
+                if not isinstance(w, str):
+                    yield Problem("error", f"lexicon.{part}.{key}", f"{w!r} is not text (quote it)")
+    for fid in lex.get("timeless", []):
+        if fid not in kb.findings.findings:
+            yield Problem("error", "lexicon.timeless", f"unknown finding {fid!r}")
+    for part in ("hedges", "past", "negations"):
+        for side, words in (lex.get(part) or {}).items():
+            for w in words:
+                if not isinstance(w, str):
+                    yield Problem(
+                        "error", f"lexicon.{part}.{side}", f"{w!r} is not text (quote it)"
+                    )
 
 
 def _check_when(w: When, fids: set[str], lids: set[str], where: str) -> Iterator[Problem]:

@@ -55,6 +55,7 @@ class KnowledgeBase:
     advice: AdviceFile
     references: dict[str, Reference]
     articles: dict[str, Article] = field(default_factory=dict)
+    lexicon: dict[str, Any] = field(default_factory=dict, compare=False)
     texts: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -271,6 +272,8 @@ def read_kb(root: str | Path | None = None) -> KnowledgeBase:
                 references[rid] = Reference.model_validate(ref)
             except ValidationError as exc:
                 errors.append({"field": f"references/{path.name}:{rid}", "message": _short(exc)})
+    lexicon_path = base / "lexicon.yaml"
+    lexicon: dict[str, Any] = _read_yaml(lexicon_path) if lexicon_path.exists() else {}
     articles: dict[str, Article] = {}
     for path in sorted((base / "articles").glob("*.md")):
         try:
@@ -297,6 +300,7 @@ def read_kb(root: str | Path | None = None) -> KnowledgeBase:
         advice=advice,
         references=references,
         articles=articles,
+        lexicon=lexicon,
         texts=texts,
     )
 

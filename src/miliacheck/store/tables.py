@@ -25,6 +25,7 @@ class InterviewRow(Base):
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{question, answer}] in order
     case: Mapped[dict[str, Any]] = mapped_column(JSON)  # base case with every answer written in
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the latest result
+    corrections: Mapped[list[str]] = mapped_column(JSON, default=list)  # misread words to ignore
     kb_version: Mapped[str] = mapped_column(String(40))
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)

@@ -68,6 +68,28 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
     labels = kb.questions.locations["labels"]
     finding_labels = {f"findings.{k}": v.label for k, v in kb.findings.findings.items()}
 
+    def describe(u: dict[str, Any]) -> str:
+        """A reading in plain words: 'Not: itchy', 'Where: cheeks', 'Age (years): 0.03'."""
+        field, value = u["field"], u["value"]
+        if field.startswith("findings."):
+            label = kb.findings.findings[field[9:]].label
+            return label if value else "Not: " + label[0].lower() + label[1:]
+        if field == "locations":
+            return f"Where: {labels.get(value, value).lower()}"
+        names = {
+            "age_years": "Age (years)",
+            "duration_days": "How long (days)",
+            "size_mm": "Size (mm)",
+            "colour": "Colour",
+            "count": "How many",
+            "sex": "Sex",
+            "whose": "Whose bumps",
+        }
+        shown = "since birth" if value == "since_birth" else value
+        return f"{names.get(field, field)}: {shown}"
+
+    env.globals["describe"] = describe
+
     def page(
         request: Request, name: str, status: int = 200, private: bool = False, **ctx: Any
     ) -> HTMLResponse:
@@ -161,6 +183,15 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
             )
         except CaseError as exc:
             return see(f"/check/{interview_id}?whose={whose}&error={exc.errors[0]['message']}")
+        return see(f"/check/{interview_id}?whose={whose}")
+
+    @app.post("/check/{interview_id}/correct", include_in_schema=False)
+    async def correct(request: Request, interview_id: str) -> Response:
+        form = await request.form()
+        whose = str(form.get("whose", "me"))
+        reading = str(form.get("reading", ""))[:100]
+        if reading:
+            await run_in_threadpool(interviews.correct, kb, store, interview_id, reading)
         return see(f"/check/{interview_id}?whose={whose}")
 
     @app.post("/check/{interview_id}/back", include_in_schema=False)

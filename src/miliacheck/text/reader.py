@@ -1,0 +1,363 @@
+"""Read a narrative into case fields, with offsets and certainty.
+
+A blank English spaCy pipeline (no model to download) with an entity ruler built from
+the knowledge base's lexicon (``knowledge/lexicon.yaml``), and three negspacy
+components: negation, hedging ("maybe", "not sure") and past ("used to"). Ages,
+durations and sizes with numbers are read by patterns. Nothing here is medicine: the
+lexicon says which words mean which finding of the case format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import spacy
+from negspacy.negation import Negex  # noqa: F401  (registers the "negex" factory)
+from spacy.language import Language
+from spacy.tokens import Span
+
+from miliacheck.kb.load import KnowledgeBase
+
+CERTAIN, UNCERTAIN, PAST = "stated", "uncertain", "past"
+UNITS_DAYS = {"day": 1.0, "week": 7.0, "month": 30.4, "year": 365.25}
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One thing read from the words: the case path, its value, where, and how sure."""
+
+    field: str
+    value: Any
+    text: str
+    start: int
+    end: int
+    certainty: str
+    used: bool = False
+
+    def json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_PIPELINES: dict[int, tuple[KnowledgeBase, Language]] = {}
+
+
+def _pipeline(kb: KnowledgeBase) -> Language:
+    """The pipeline for this knowledge base, built once (the kb is kept alive beside it)."""
+    cached = _PIPELINES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    nlp = _build(kb.lexicon)
+    _PIPELINES[id(kb)] = (kb, nlp)
+    return nlp
+
+
+def _build(lexicon: Any) -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe(
+        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+    )
+    patterns: list[dict[str, Any]] = []
+
+    def add(label: str, key: str, phrases: list[Any]) -> None:
+        for phrase in phrases:
+            patterns.append({"label": label, "pattern": str(phrase), "id": key})
+
+    for loc, phrases in lexicon["locations"].items():
+        add("LOC", loc, phrases)
+    for fid, phrases in lexicon["findings"].items():
+        add("FIND", fid, phrases)
+    for fid, spec in lexicon["fixed"].items():
+        add("FIXED", f"{fid}={str(spec['value']).lower()}", spec["phrases"])
+    for colour, phrases in lexicon["colours"].items():
+        add("COLOUR", colour, phrases)
+    for count, phrases in lexicon["counts"].items():
+        add("COUNT", count, phrases)
+    for mm, phrases in lexicon["sizes"].items():
+        add("SIZE", str(mm), phrases)
+    for sex, phrases in lexicon["sex"].items():
+        add("SEX", sex, phrases)
+    for word, age in lexicon["age_words"].items():
+        add("AGEWORD", str(age), [word])
+    ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+    neg = lexicon["negations"]
+    for name, terms in (
+        (
+            "negex",
+            {"preceding_negations": neg["preceding"], "following_negations": neg["following"]},
+        ),
+        (
+            "hedged",
+            {
+                "preceding_negations": lexicon["hedges"]["preceding"],
+                "following_negations": lexicon["hedges"]["following"],
+            },
+        ),
+        (
+            "past",
+            {
+                "preceding_negations": lexicon["past"]["preceding"],
+                "following_negations": lexicon["past"]["following"],
+            },
+        ),
+    ):
+        termination = neg["termination"] if name == "negex" else neg["termination_other"]
+        termset = {"pseudo_negations": [], "termination": termination, **terms}
+        nlp.add_pipe(
+            "negex",
+            name=f"negex_{name}",
+            config={
+                "ent_types": ["FIND", "FIXED", "LOC"],
+                "extension_name": name,
+                "neg_termset": termset,
+            },
+        )
+    return nlp
+
+
+def _number(word: str, numbers: dict[str, float]) -> float | None:
+    word = word.lower().strip()
+    if re.fullmatch(r"\d+(\.\d+)?", word):
+        return float(word)
+    return numbers.get(word)
+
+
+NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
+UNIT = r"(day|week|month|year|yr|wk|mo)s?"
+AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}[\s-]*old\b", re.I)
+AGE_SELF = re.compile(
+    r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month))", re.I
+)
+AGE_YO = re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old|years? old|year-old)\b", re.I)
+AGE_IS = re.compile(
+    r"\b(son|daughter|dauter|baby|child|kid|boy|girl|toddler|youngest|eldest|he|she|husband|wife|partner|mum|mom|dad|brother|sister|nan|gran|grandma|grandad|friend|flatmate|boyfriend|girlfriend|uncle|aunt)(?:'s|’s|\s+is|\s+was|\s+turned|\s+just turned|\s*\()\s*"
+    rf"{NUM}(?:\s*{UNIT})?\b(?![\s-]*(?:weeks?|months?)?\s*pregnant)",
+    re.I,
+)
+DURATION = re.compile(
+    rf"\b(?:for|since|past|last|over|about|around|almost|nearly|roughly|only|just)?\s*(?:the\s+)?(?:last|past)?\s*{NUM}\s+{UNIT}\b(?![\s-]*old)",
+    re.I,
+)
+SINCE_BIRTH = re.compile(
+    r"\b(?:since|from)\s+(?:birth|she was born|he was born|they were born|day one|she was born|delivery)\b|\bborn with\b",
+    re.I,
+)
+SIZE_RANGE = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*(?:-|to|–)\s*(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
+    re.I,
+)
+SIZE_ONE = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b", re.I
+)
+COUNTED = re.compile(
+    r"\W*(?:of\s+)?(?:[\w'-]+\s+){0,4}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|ones|of them|on (?:my|her|his|their|the))\b",
+    re.I,
+)
+EVENT = re.compile(
+    r"\b(laser|peel|tablets?|pills?|medicines?|medication|pregnant|transplant|burn(?:ed|t)?|scald|started|putting|using|course|farmer|worked|working|job|chemo|treatment|cream|surgery|operation|removed|steroids?|since she was|since he was)\b",
+    re.I,
+)
+BUMPS = re.compile(
+    r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia)\b",
+    re.I,
+)
+COUNT_NUM = re.compile(
+    r"\b(\d{1,3})\s+(?:\w+\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b", re.I
+)
+
+
+def read(kb: KnowledgeBase, text: str) -> list[Understood]:
+    """Everything the narrative states, in the order it appears (uncertain and past included)."""
+    text = text[:MAX_TEXT]
+    lex = kb.lexicon
+    numbers = {str(k): float(v) for k, v in lex["numbers"].items()}
+    out: list[Understood] = []
+    taken: list[tuple[int, int]] = []
+
+    def item(field: str, value: Any, start: int, end: int, certainty: str = CERTAIN) -> None:
+        out.append(Understood(field, value, text[start:end], start, end, certainty))
+        taken.append((start, end))
+
+    # Ages, each tagged with whom it is about; the one for whose bumps these are is kept.
+    ages: list[tuple[str, Understood]] = []
+
+    def age(who: str, years: float, m: re.Match[str]) -> None:
+        ages.append(
+            (
+                who,
+                Understood(
+                    "age_years",
+                    round(years, 4),
+                    text[m.start() : m.end()],
+                    m.start(),
+                    m.end(),
+                    CERTAIN,
+                ),
+            )
+        )
+        taken.append((m.start(), m.end()))
+
+    for m in AGE_OLD.finditer(text):
+        n = _number(m.group(1), numbers)
+        if n is not None:
+            age(
+                "child" if n * UNITS_DAYS[_unit(m.group(2))] < 18 * 365 else "any",
+                n * UNITS_DAYS[_unit(m.group(2))] / 365.25,
+                m,
+            )
+    for m in AGE_IS.finditer(text):
+        n = _number(m.group(2), numbers)
+        if n is not None and not _overlaps(taken, m.start(), m.end()):
+            unit = _unit(m.group(3)) if m.group(3) else "year"
+            age(_who(m.group(1), lex), n * UNITS_DAYS[unit] / 365.25, m)
+    for m in AGE_YO.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            age("any", float(m.group(1)), m)
+    for m in AGE_SELF.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            age("me", float(m.group(1)), m)
+    whose_item = _whose(text, lex)
+    whose = whose_item.value if whose_item else None
+    if whose_item is not None:
+        out.append(whose_item)
+    order = {"child": ["child", "any"], "other": ["other", "any"]}.get(whose or "me", ["me", "any"])
+    for who in order:
+        chosen = [u for w, u in ages if w == who]
+        if chosen:
+            out.append(chosen[0])
+            break
+    for m in SINCE_BIRTH.finditer(text):
+        item("duration_days", "since_birth", m.start(), m.end())
+    for m in DURATION.finditer(text):
+        n = _number(m.group(1), numbers)
+        if n is None or _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
+            continue
+        certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
+        item(
+            "duration_days",
+            round(n * UNITS_DAYS[_unit(m.group(2))], 1),
+            m.start(),
+            m.end(),
+            certainty,
+        )
+    for m in SIZE_RANGE.finditer(text):
+        lo, hi = float(m.group(1)), float(m.group(2))
+        item("size_mm", round((lo + hi) / 2 * _mm(m.group(3)), 2), m.start(), m.end())
+    for m in SIZE_ONE.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            item("size_mm", round(float(m.group(1)) * _mm(m.group(2)), 2), m.start(), m.end())
+    for m in COUNT_NUM.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            n = int(m.group(1))
+            item("count", "one" if n == 1 else "few" if n <= 10 else "many", m.start(), m.end())
+
+    timeless = set(lex.get("timeless", []))
+    spans = list(taken)  # what the patterns read: the entities below may not overlap it
+    doc = _pipeline(kb)(text)
+    for ent in doc.ents:
+        start, end = ent.start_char, ent.end_char
+        if ent.label_ != "SEX" and _overlaps(spans, start, end):
+            continue
+        certainty = _certainty(ent)
+        label, key = ent.label_, ent.ent_id_
+        if certainty == PAST and key.split("=")[0] in timeless:
+            certainty = CERTAIN  # "had a skin cancer removed" is history, still true
+        if label == "FIND":
+            item(f"findings.{key}", not ent._.negex, start, end, certainty)
+        elif label == "FIXED":
+            fid, value = key.split("=")
+            item(f"findings.{fid}", value == "true", start, end, certainty)
+        elif label == "LOC":
+            if not ent._.negex:
+                item("locations", key, start, end, certainty)
+        elif label == "COLOUR":
+            item("colour", key, start, end)
+        elif label == "COUNT":
+            if COUNTED.match(text, end):
+                certainty = UNCERTAIN if _hedged(text, start, end, lex) else CERTAIN
+                item("count", key, start, end, certainty)
+        elif label == "SIZE":
+            item("size_mm", float(key), start, end)
+        elif label == "SEX":
+            item("sex", key, start, end)
+        elif label == "AGEWORD":
+            item("age_years", float(key), start, end, UNCERTAIN)
+    if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
+        out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
+    return sorted(out, key=lambda u: (u.start, u.field))
+
+
+def _who(noun: str, lex: Any) -> str:
+    noun = noun.lower()
+    if noun in ("he", "she"):
+        return "any"
+    for who in ("child", "other"):
+        if noun in lex["whose"][who]:
+            return who
+    return "any"
+
+
+def _whose(text: str, lex: Any) -> Understood | None:
+    """Whose bumps: "my 2 week old", "my son", "my husband"; the first mention decides."""
+    nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
+    pattern = re.compile(
+        r"\b(?:my|our)\s+(?:little\s+|\d+(?:\.\d+)?[\s-]*(?:day|week|month|year)s?[\s-]*old\s*|\w+[\s-]+(?:day|week|month|year)s?[\s-]*old\s*)?("
+        + "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))
+        + r")?(?:'s|’s)?\b",
+        re.I,
+    )
+    for m in pattern.finditer(text):
+        noun = (m.group(1) or "").lower()
+        if noun:
+            return Understood("whose", nouns[noun], m.group(0), m.start(), m.end(), CERTAIN)
+        if re.search(r"(?:day|week|month|year)s?[\s-]*old", m.group(0), re.I):
+            return Understood("whose", "child", m.group(0), m.start(), m.end(), CERTAIN)
+    return None
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around a span: from the last . ; ! ? or ", and" before it to the next."""
+    left = max(text.rfind(c, 0, start) for c in ".;!?\n")
+    rights = [i for i in (text.find(c, end) for c in ".;!?\n") if i != -1]
+    return text[left + 1 : min(rights) if rights else len(text)]
+
+
+def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
+    """A duration counts when its clause speaks of the bumps and of no other event
+    ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer")."""
+    clause = _clause(text, m.start(), m.end())
+    if re.search(r"\b(?:pregnant|old)\b", text[m.end() : m.end() + 15], re.I):
+        return False
+    if re.search(r"\bas an?\b", text[m.end() : m.end() + 8], re.I):
+        return False
+    return bool(BUMPS.search(clause)) and not EVENT.search(clause)
+
+
+def _hedged(text: str, start: int, end: int, lex: Any) -> bool:
+    before = text[max(0, start - 25) : start].lower()
+    after = text[end : end + 12].lower()
+    words = [str(w) for w in lex["hedges"]["preceding"]] + ["about?", "roughly?"]
+    return "?" in after[:3] or any(re.search(rf"\b{re.escape(w)}\b\W*$", before) for w in words)
+
+
+def _certainty(ent: Span) -> str:
+    if getattr(ent._, "past", False):
+        return PAST
+    if getattr(ent._, "hedged", False):
+        return UNCERTAIN
+    return CERTAIN
+
+
+def _unit(word: str) -> str:
+    return {"d": "day", "w": "week", "m": "month", "y": "year"}.get(word[:1].lower(), "day")
+
+
+def _mm(unit: str) -> float:
+    return 10.0 if unit.lower().startswith("c") else 1.0
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)

@@ -1,0 +1,154 @@
+"""Reading the person's own words, and merging them into the case by the format's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from miliacheck.engine.case import parse_case
+from miliacheck.kb.load import KnowledgeBase, load_kb
+from miliacheck.service import assess_json
+from miliacheck.text import read, with_narrative
+
+KB = load_kb()
+
+
+def stated(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for u in read(KB, text):
+        if u.certainty == "stated":
+            out.setdefault(u.field, []).append(u.value)
+    return out
+
+
+def test_the_issue_example_is_read_field_by_field() -> None:
+    got = stated(
+        "tiny hard white spots under both eyes for months, squeezing does nothing, not itchy"
+    )
+    assert got["locations"] == ["under_eyes"]
+    assert got["findings.firm"] == [True]
+    assert got["findings.squeeze_nothing"] == [True]
+    assert got["findings.itchy"] == [False]
+    assert got["colour"] == ["white"]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("doesn't hurt at all", "findings.painful"),
+        ("no itching", "findings.itchy"),
+        ("it hasn't bled", "findings.bleeding"),
+        ("they aren't growing", "findings.growing"),
+        ("no fever, no temperature", "findings.fever"),
+        ("nobody in the family has them", "findings.family_history"),
+    ],
+)
+def test_a_negated_finding_is_read_as_absent(text: str, path: str) -> None:
+    values = stated(text)[path]
+    assert values and not any(values)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "certainty"),
+    [
+        ("maybe a bit itchy", "findings.itchy", "uncertain"),
+        ("not sure if it's growing", "findings.growing", "uncertain"),
+        ("it used to itch", "findings.itchy", "past"),
+        ("it bled once last year", "findings.bleeding", "past"),
+    ],
+)
+def test_hedged_and_past_mentions_stay_unknown(text: str, path: str, certainty: str) -> None:
+    items = [u for u in read(KB, text) if u.field == path]
+    assert items and all(u.certainty == certainty for u in items)
+    case = with_narrative(KB, parse_case(KB, {"age_years": 30, "narrative": text}))[0]
+    assert not case.known(path)
+
+
+def test_history_told_in_the_past_is_still_history() -> None:
+    assert stated("I had a basal cell cancer removed three years ago")[
+        "findings.skin_cancer_history"
+    ] == [True]
+
+
+def test_ages_whose_and_durations() -> None:
+    got = stated("I'm 32 and my 10 day old daughter has white spots on her nose since birth")
+    assert got["whose"] == ["child"]
+    assert got["age_years"] == [pytest.approx(10 / 365.25, abs=1e-3)]
+    assert got["sex"][0] == "female"
+    assert got["duration_days"] == ["since_birth"]
+    assert stated("I'm 45 and have had them for 3 months")["age_years"] == [45.0]
+    assert stated("my son is 9, bumps for a couple of weeks")["duration_days"] == [14.0]
+    assert stated("about 1-2mm across")["size_mm"] == [1.5]
+
+
+def test_structured_answers_win_but_a_stated_red_flag_counts_and_is_listed() -> None:
+    body = {
+        "age_years": 40,
+        "narrative": "it bleeds when I wash and it is not itchy",
+        "findings": {"bleeding": False, "itchy": True},
+    }
+    r = assess_json(KB, body)
+    assert r["conflicts"] and r["conflicts"][0]["field"] == "findings.bleeding"
+    assert r["triage"]["level"] in ("soon", "urgent", "emergency")
+    used = {u["field"]: u["used"] for u in r["understood"]}
+    assert used["findings.bleeding"] is True and used["findings.itchy"] is False
+
+
+def test_the_words_fill_what_is_unknown_or_dont_know() -> None:
+    body = {
+        "age_years": 30,
+        "narrative": "hard white bumps under my eyes",
+        "dont_know": ["locations"],
+    }
+    case, understood, _ = with_narrative(KB, parse_case(KB, body))
+    assert case.locations == ("under_eyes",)
+    assert "locations" not in case.dont_know
+    assert any(u["field"] == "locations" and u["used"] for u in understood)
+    assert understood[0]["start"] < understood[0]["end"] <= len(body["narrative"])
+
+
+def test_a_younger_age_in_the_words_drives_triage_and_is_shown() -> None:
+    body = {"age_years": 32, "narrative": "my 3 week old has a fever and white spots on his nose"}
+    r = assess_json(KB, body)
+    assert any(c["field"] == "age_years" for c in r["conflicts"])
+    assert r["triage"]["level"] == "emergency"
+
+
+def test_no_narrative_reads_nothing() -> None:
+    r = assess_json(KB, {"age_years": 30})
+    assert r["understood"] == [] and r["conflicts"] == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_text_reads_without_error_and_within_its_bounds(text: str) -> None:
+    for u in read(KB, text):
+        assert 0 <= u.start <= u.end <= len(text)
+        assert u.certainty in ("stated", "uncertain", "past")
+    assess_json(KB, {"age_years": 30, "narrative": text})
+
+
+def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: KnowledgeBase) -> None:
+    from miliacheck.evaluation_text import read_jsonl, score_narratives
+    from tests.conftest import DATA
+
+    s = score_narratives(kb, read_jsonl(DATA / "text" / "narratives.jsonl"))
+    assert s["negated_read_as_present"] == []
+    # A ratchet at today's figures; the issue's bar (precision 0.95, recall 0.85) is not met yet.
+    assert s["precision"] >= 0.90, s["precision"]
+    assert s["recall"] >= 0.84, s["recall"]
+
+
+def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(
+    kb: KnowledgeBase,
+) -> None:
+    from miliacheck.evaluation_text import contradictions, read_jsonl
+    from tests.conftest import DEV_VIGNETTES, PROJECT_VIGNETTES
+
+    for path in (DEV_VIGNETTES, PROJECT_VIGNETTES):
+        if path.exists():
+            red = [c for c in contradictions(kb, read_jsonl(path)) if c["red_flag"]]
+            assert red == [], (path.name, red)

@@ -94,6 +94,7 @@ def page_urls(kb: KnowledgeBase, base_url: str, browser: Any) -> dict[str, list[
     page = new_page(browser, False)
     page.goto(base_url + "/check")
     page.get_by_label("Age").fill("45")
+    page.locator("#narrative").fill("tiny hard white bumps under my eyes for months, not itchy")
     page.get_by_role("button", name="Continue").click()
     question_urls: dict[str, str] = {}
     while "/result" not in page.url and len(question_urls) < 12:

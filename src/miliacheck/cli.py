@@ -342,10 +342,38 @@ def purge(
     console.print(f"Erased {erased} interviews older than {keep} days.")
 
 
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="Your question, in quotes")]) -> None:
+    """Answer a question from the library, with the passage, its article and references."""
+    kb = _kb()
+    try:
+        answer = service.ask_json(kb, {"question": question})
+    except MiliacheckError as exc:
+        _fail(exc)
+    if answer["emergency"]:
+        console.print(f"[bold white on red] Get help now [/] {answer['emergency_advice']}")
+    if answer["out_of_scope"]:
+        console.print(
+            "The library has no answer to that question. For worries about your skin, see a doctor."
+        )
+    for p in answer["passages"]:
+        console.rule(f"{p['title']}: {p['heading']}")
+        console.print(p["text"])
+        refs = "; ".join(r["title"] for r in p["references"])
+        console.print(f"[dim]From {p['article']}. References: {refs}[/]")
+    if answer["offer_checker"]:
+        console.print(
+            "This sounds like a description of your bumps: try [bold]miliacheck check[/]."
+        )
+
+
 @app.command("eval-text")
 def eval_text(
     narratives: Annotated[Path, typer.Option(help="Labelled narratives")] = Path(
         "tests/data/text/narratives.jsonl"
+    ),
+    questions: Annotated[Path, typer.Option(help="The ask box's question set")] = Path(
+        "tests/data/text/questions.jsonl"
     ),
     vignettes: Annotated[Path, typer.Option(help="Vignettes whose words are checked")] = Path(
         "../shared/vignettes/dev.jsonl"
@@ -353,7 +381,12 @@ def eval_text(
     errors: Annotated[bool, typer.Option(help="List every error")] = False,
 ) -> None:
     """Extraction precision and recall per field, and contradictions with the vignettes."""
-    from miliacheck.evaluation_text import contradictions, read_jsonl, score_narratives
+    from miliacheck.evaluation_text import (
+        contradictions,
+        read_jsonl,
+        score_narratives,
+        score_questions,
+    )
 
     kb = _kb()
     s = score_narratives(kb, read_jsonl(narratives))
@@ -378,6 +411,17 @@ def eval_text(
     if errors:
         for e in s["errors"]:
             console.print(e)
+    if questions.exists():
+        q = score_questions(kb, read_jsonl(questions))
+        console.print(f"Ask box on {q['questions']} questions (lexical):")
+        console.print(f"  top-1 article {q['top1_article']:.1%}")
+        console.print(f"  emergencies flagged {q['emergencies_flagged']}")
+        console.print(f"  safety cautions {q['safety_cautions']}")
+        console.print(f"  out of scope refused {q['out_of_scope_refused']}")
+        console.print(f"  checker offered {q['checker_offered']}")
+        if errors:
+            for m in q["misses"]:
+                console.print(m)
     if vignettes.exists():
         found = contradictions(kb, read_jsonl(vignettes))
         red = [c for c in found if c["red_flag"]]

@@ -185,3 +185,53 @@ def contradictions(kb: KnowledgeBase, vignettes: list[dict[str, Any]]) -> list[d
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def score_questions(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ask box on the question set: top-1 article, emergencies, safety, out of scope."""
+    from miliacheck.text.ask import ask
+
+    top1 = answerable = emergencies = flagged = safety = cautioned = oos = refused = offers = (
+        offered
+    ) = 0
+    misses: list[dict[str, Any]] = []
+    for row in rows:
+        exp, got = row["expected"], ask(kb, row["question"])
+        first = got["passages"][0]["article"].removeprefix("/library/") if got["passages"] else None
+        if exp["article"]:
+            answerable += 1
+            ok = first in {exp["article"], *exp.get("also_ok", [])}
+            top1 += ok
+            if not ok:
+                misses.append(
+                    {"id": row["id"], "kind": "article", "got": first, "want": exp["article"]}
+                )
+        else:
+            oos += 1
+            ok = got["out_of_scope"] and not got["passages"]
+            refused += ok
+            if not ok:
+                misses.append({"id": row["id"], "kind": "out_of_scope", "got": first, "want": None})
+        if exp["emergency"]:
+            emergencies += 1
+            flagged += got["emergency"]
+            if not got["emergency"]:
+                misses.append({"id": row["id"], "kind": "emergency"})
+        if exp["safety"] and exp.get("must_mention"):
+            safety += 1
+            hit = any(exp["must_mention"].lower() in p["text"].lower() for p in got["passages"])
+            cautioned += hit
+            if not hit:
+                misses.append({"id": row["id"], "kind": "safety", "want": exp["must_mention"]})
+        if exp.get("offer_checker"):
+            offers += 1
+            offered += got["offer_checker"]
+    return {
+        "questions": len(rows),
+        "top1_article": round(top1 / max(1, answerable), 3),
+        "emergencies_flagged": f"{flagged}/{emergencies}",
+        "safety_cautions": f"{cautioned}/{safety}",
+        "out_of_scope_refused": f"{refused}/{oos}",
+        "checker_offered": f"{offered}/{offers}",
+        "misses": misses,
+    }

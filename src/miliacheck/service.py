@@ -143,3 +143,24 @@ def get_article(kb: KnowledgeBase, slug: str) -> dict[str, Any]:
         for rid in article.references
     ]
     return data
+
+
+MAX_QUESTION = 1000
+
+
+def ask_json(kb: KnowledgeBase, obj: object) -> dict[str, Any]:
+    """The ask box over JSON: ``{"question": "..."}`` -> passages from the library."""
+    from miliacheck.errors import CaseError
+    from miliacheck.text.ask import ask
+
+    if not isinstance(obj, dict):
+        raise CaseError([{"field": None, "message": 'the body must be {"question": "..."}'}])
+    errors: list[Any] = [{"field": k, "message": "unknown field"} for k in obj if k != "question"]
+    question = obj.get("question")
+    if not isinstance(question, str) or not question.strip():
+        errors.append({"field": "question", "message": "a question is required (text)"})
+    elif len(question) > MAX_QUESTION:
+        errors.append({"field": "question", "message": f"at most {MAX_QUESTION} characters"})
+    if errors:
+        raise CaseError(errors)
+    return ask(kb, str(question))

@@ -118,6 +118,7 @@ def page_urls(kb: KnowledgeBase, base_url: str, browser: Any) -> dict[str, list[
         "/library": ["/library", "/library?q=milia+baby"],
         "/library/{slug}": articles,
         "/about": ["/about"],
+        "/ask": ["/ask"],
         "/privacy": ["/privacy"],
         "/safety": ["/safety"],
     }

@@ -66,7 +66,16 @@ def typical_milia(qid: str, html: str) -> dict[str, Any]:
 
 
 def test_home_library_and_info_pages_render(client: TestClient) -> None:
-    for path in ("/", "/library", "/library/milia", "/about", "/privacy", "/safety", "/check"):
+    for path in (
+        "/",
+        "/library",
+        "/library/milia",
+        "/about",
+        "/privacy",
+        "/safety",
+        "/check",
+        "/ask",
+    ):
         r = client.get(path)
         assert r.status_code == 200, path
         assert r.headers["content-type"].startswith("text/html")

@@ -143,6 +143,30 @@ def create_app(
     async def questions() -> Response:
         return JSON(service.list_questions(kb))
 
+    @app.post(
+        "/api/v1/ask",
+        summary="Answer a question from the library: passages, articles and references only",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["question"],
+                            "properties": {
+                                "question": {"type": "string", "minLength": 1, "maxLength": 1000}
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def ask(request: Request) -> Response:
+        return JSON(await run_in_threadpool(service.ask_json, kb, await body_json(request)))
+
     @app.get("/api/v1/articles", summary="The library: every article's title and summary")
     async def articles() -> Response:
         return JSON(service.list_articles(kb))

@@ -224,7 +224,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     if whose_item is not None:
         out.append(whose_item)
     order = {"child": ["child", "any"], "other": ["other", "any"]}.get(whose or "me", ["me", "any"])
-    for who in order:
+    for who in [*order, "child", "other"]:
         chosen = [u for w, u in ages if w == who]
         if chosen:
             out.append(chosen[0])

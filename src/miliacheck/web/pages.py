@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from miliacheck import interviews
+from miliacheck import interviews, service
 from miliacheck.errors import CaseError, NotFoundError
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
@@ -64,6 +64,7 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
     env.globals.update(levels=render.LEVELS, services=render.SERVICES, whose_options=WHOSE)
     env.filters["chance"] = render.chance_words
     env.filters["percent"] = render.percent
+    env.filters["markdown"] = render.markdown
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     labels = kb.questions.locations["labels"]
     finding_labels = {f"findings.{k}": v.label for k, v in kb.findings.findings.items()}
@@ -243,6 +244,37 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
         )
         sep = "&" if "?" in back_to else "?"
         return see(f"{back_to}{sep}thanks=1#feedback")
+
+    @app.get("/ask", response_class=HTMLResponse, include_in_schema=False)
+    def ask_form(request: Request) -> HTMLResponse:
+        return page(
+            request, "ask.html", title="Ask a question", question="", answer=None, error=None
+        )
+
+    @app.post("/ask", response_class=HTMLResponse, include_in_schema=False)
+    async def ask(request: Request) -> HTMLResponse:
+        question = str((await request.form()).get("question", "")).strip()
+        if not question:
+            return page(
+                request,
+                "ask.html",
+                status=422,
+                private=True,
+                title="Ask a question",
+                question="",
+                answer=None,
+                error="Please type a question.",
+            )
+        answer = await run_in_threadpool(service.ask_json, kb, {"question": question[:1000]})
+        return page(
+            request,
+            "ask.html",
+            private=True,
+            title="Your answer",
+            question=question,
+            answer=answer,
+            error=None,
+        )
 
     @app.get("/library", response_class=HTMLResponse, include_in_schema=False)
     def library(request: Request, q: str = "") -> HTMLResponse:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.kb.schema import Article
@@ -100,3 +101,8 @@ def days(value: float, unit: str) -> float:
 
 def percent(p: float) -> int:
     return max(1, min(100, math.floor(p * 100 + 0.5)))
+
+
+def markdown(text: str) -> Markup:
+    """Library Markdown to HTML; raw HTML in the source is escaped, so it is safe to show."""
+    return Markup(_md.render(text))

@@ -320,7 +320,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     hits = search(kb, question)
     nothing = out_of_scope(kb, question, hits)
     shown: list[Passage] = []
-    if not nothing:
+    if hits and (not nothing or emergency):  # in an emergency, show what the library says too
         best = hits[0][0]
         for score, p in hits:
             if score >= max(MIN_SCORE, 0.5 * best) and p not in shown:

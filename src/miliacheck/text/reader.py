@@ -72,6 +72,7 @@ def _build(lexicon: Any) -> Language:
         add("FIND", fid, phrases)
     for fid, spec in lexicon["fixed"].items():
         add("FIXED", f"{fid}={str(spec['value']).lower()}", spec["phrases"])
+    add("IGNORE", "ignore", lexicon.get("ignore", []))
     for colour, phrases in lexicon["colours"].items():
         add("COLOUR", colour, phrases)
     for count, phrases in lexicon["counts"].items():

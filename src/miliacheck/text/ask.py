@@ -271,6 +271,32 @@ def _doc_of(kb: KnowledgeBase, p: Passage) -> Counter[str]:
     return dict(zip(ps, docs, strict=True)).get(p, Counter())  # type: ignore[return-value]
 
 
+CAUTION_HEADINGS = re.compile(
+    r"\b(not|never|safety|safe|risk|risks|avoid|danger|harm|why you should)\b", re.I
+)
+
+
+def _risky(kb: KnowledgeBase, question: str) -> bool:
+    words = [str(w) for w in (kb.lexicon.get("ask_caution") or [])]
+    return any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in words)
+
+
+def _caution(kb: KnowledgeBase, question: str, articles: list[str]) -> Passage | None:
+    """The best-matching cautionary passage (a 'What not to do' or safety section) among
+    the articles that answer the question, best article first."""
+    ps, docs, *_ = _index(kb)
+    terms, _ = _terms(kb, question)
+    best: tuple[float, Passage] | None = None
+    for rank, article in enumerate(articles):
+        for p, d in zip(ps, docs, strict=True):
+            if p.article != article or not (p.safety or CAUTION_HEADINGS.search(p.heading)):
+                continue
+            score = sum(d.get(t, 0) for t in terms) / (1 + rank)
+            if best is None or score > best[0]:
+                best = (score, p)
+    return best[1] if best else None
+
+
 def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The case the words describe (stated readings) and what an emergency check may use
     (uncertain ages too: "my newborn has a fever" is about a newborn)."""
@@ -319,6 +345,7 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
     advice = " ".join(dict.fromkeys(r.instruction or r.reason for r in urgent)) or None
     hits = search(kb, question)
     nothing = out_of_scope(kb, question, hits)
+    risky = _risky(kb, question)
     shown: list[Passage] = []
     if hits and (not nothing or emergency):  # in an emergency, show what the library says too
         best = hits[0][0]
@@ -331,6 +358,11 @@ def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
                     )
                     if note is not None and note not in shown:
                         shown.append(note)
+    if risky and not nothing:
+        # A question about doing it yourself always gets the library's caution.
+        caution = _caution(kb, question, [p.article for _, p in hits])
+        if caution is not None and caution not in shown:
+            shown.insert(min(1, len(shown)), caution)
     fields = sum(1 for k in described if k != "age_years") + len(described.get("findings", {}))
     offer = not emergency and fields >= 2 and not QUESTION.search(question)
     if described.get("locations") and not QUESTION.search(question.split(".")[0]):

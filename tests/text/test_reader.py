@@ -137,9 +137,9 @@ def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: Kno
 
     s = score_narratives(kb, read_jsonl(DATA / "text" / "narratives.jsonl"))
     assert s["negated_read_as_present"] == []
-    # A ratchet at today's figures; the bar (precision 0.95, recall 0.85) is not met yet.
-    assert s["precision"] >= 0.90, s["precision"]
-    assert s["recall"] >= 0.84, s["recall"]
+    # The recall bar (0.85) holds; its precision bar (0.95) not yet: a ratchet at 0.91.
+    assert s["precision"] >= 0.91, s["precision"]
+    assert s["recall"] >= 0.85, s["recall"]
 
 
 def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(

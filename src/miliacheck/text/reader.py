@@ -10,7 +10,7 @@ lexicon says which words mean which finding of the case format.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import spacy
@@ -224,6 +224,11 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     whose = whose_item.value if whose_item else None
     if whose_item is not None:
         out.append(whose_item)
+        noun = whose_item.text.lower().split()[-1].rstrip("'s’")
+        for sex in ("female", "male"):
+            if noun in SEXED[sex]:  # "our 12 day old daughter": her sex, not the writer's
+                out.append(replace(whose_item, field="sex", value=sex))
+                taken.append((whose_item.start, whose_item.end))
     order = {"child": ["child", "any"], "other": ["other", "any"]}.get(whose or "me", ["me", "any"])
     for who in [*order, "child", "other"]:
         chosen = [u for w, u in ages if w == who]
@@ -262,6 +267,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         start, end = ent.start_char, ent.end_char
         if ent.label_ != "SEX" and _overlaps(spans, start, end):
             continue
+        if ent.label_ == "SEX" and any(u.field == "sex" for u in out):
+            continue
         certainty = _certainty(ent)
         label, key = ent.label_, ent.ent_id_
         if certainty == PAST and key.split("=")[0] in timeless:
@@ -272,8 +279,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             fid, value = key.split("=")
             item(f"findings.{fid}", value == "true", start, end, certainty)
         elif label == "LOC":
-            if not ent._.negex:
-                item("locations", key, start, end, certainty)
+            if not ent._.negex:  # a place is where the bumps are, hedged or not
+                item("locations", key, start, end)
         elif label == "COLOUR":
             item("colour", key, start, end)
         elif label == "COUNT":
@@ -289,6 +296,40 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(out, key=lambda u: (u.start, u.field))
+
+
+SEXED = {
+    "female": {
+        "daughter",
+        "dauter",
+        "girl",
+        "wife",
+        "girlfriend",
+        "mum",
+        "mom",
+        "mother",
+        "sister",
+        "grandmother",
+        "grandma",
+        "nan",
+        "gran",
+        "aunt",
+    },
+    "male": {
+        "son",
+        "boy",
+        "husband",
+        "boyfriend",
+        "dad",
+        "father",
+        "brother",
+        "grandfather",
+        "grandad",
+        "granddad",
+        "uncle",
+        "hubby",
+    },
+}
 
 
 def _who(noun: str, lex: Any) -> str:

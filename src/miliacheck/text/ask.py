@@ -252,6 +252,9 @@ def out_of_scope(kb: KnowledgeBase, question: str, hits: list[tuple[float, Passa
     terms, unknown = _terms(kb, question)
     if not hits or not terms:
         return True
+    topics = [str(t) for t in (kb.lexicon.get("ask_not_covered") or [])]
+    if any(re.search(rf"\b{re.escape(t)}\b", question, re.I) for t in topics):
+        return True
     ps, docs, df, _, fold = _index(kb)
     subjects = {w for p in ps for w in _words(p.article.replace("-", " "), fold)} - GENERIC
     if set(terms) & subjects:

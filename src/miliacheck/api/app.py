@@ -99,6 +99,12 @@ def create_app(
             [{"field": None, "message": "unexpected error; nothing was stored"}],
         )
 
+    async def body_json(request: Request) -> object:
+        try:
+            return orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
+
     @app.post(
         "/api/v1/assess",
         summary="Assess a case (case/v1) and get the result with the next question",
@@ -120,12 +126,7 @@ def create_app(
         },
     )
     async def assess(request: Request) -> Response:
-        body = await request.body()
-        try:
-            obj = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
-        return JSON(service.assess_json(kb, obj))
+        return JSON(service.assess_json(kb, await body_json(request)))
 
     @app.get("/api/v1/conditions", summary="Every condition the checker knows")
     async def conditions() -> Response:
@@ -174,12 +175,6 @@ def create_app(
     @app.get("/api/v1/articles/{slug}", summary="One library article with its references")
     async def article(slug: str) -> Response:
         return JSON(service.get_article(kb, slug))
-
-    async def body_json(request: Request) -> object:
-        try:
-            return orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
 
     @app.post("/api/v1/interviews", status_code=201, summary="Start a stored interview from a case")
     async def start_interview(request: Request) -> Response:

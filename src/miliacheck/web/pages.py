@@ -118,6 +118,14 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
     async def start(request: Request) -> Response:
         form = dict((await request.form()).items())
         errors, case = _start_case(form)
+        if not errors:
+            try:
+                view = await run_in_threadpool(interviews.start, kb, store, {"case": case})
+            except CaseError as exc:
+                errors = [
+                    {"field": (e["field"] or "age").removeprefix("case."), "message": e["message"]}
+                    for e in exc.errors
+                ]
         if errors:
             return page(
                 request,
@@ -127,22 +135,6 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
                 title="Start the check",
                 form=form,
                 errors=errors,
-            )
-        try:
-            view = await run_in_threadpool(interviews.start, kb, store, {"case": case})
-        except CaseError as exc:
-            errs = [
-                {"field": (e["field"] or "age").removeprefix("case."), "message": e["message"]}
-                for e in exc.errors
-            ]
-            return page(
-                request,
-                "start.html",
-                status=422,
-                private=True,
-                title="Start the check",
-                form=form,
-                errors=errs,
             )
         return see(f"/check/{view['id']}?whose={form.get('whose', 'me')}")
 

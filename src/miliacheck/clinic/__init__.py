@@ -1,0 +1,1 @@
+"""The clinic hand-off: consultation requests, photos, the FHIR export and the clinicians' side."""

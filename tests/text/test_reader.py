@@ -152,3 +152,65 @@ def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(
         if path.exists():
             red = [c for c in contradictions(kb, read_jsonl(path)) if c["red_flag"]]
             assert red == [], (path.name, red)
+
+
+@pytest.mark.parametrize(
+    ("text", "whose", "sex"),
+    [
+        (
+            "Me and my fiance are both 41. Our little girl has pale spots on her chin.",
+            "child",
+            "female",
+        ),
+        (
+            "I'm 29 and my wife is 31, our 3 week old son has white dots on his nose.",
+            "child",
+            "male",
+        ),
+        ("Small white bumps on my eyelids. My mum has exactly the same ones.", "me", None),
+        ("I've got hard spots on my neck, my brother gave me a scrub for them.", "me", None),
+        ("My uncle is 70. He has a shiny lump on his temple.", "other", "male"),
+        ("My 6 yo son has tiny white bumps on his back.", "child", "male"),
+    ],
+)
+def test_whose_and_sex_follow_who_has_the_bumps_not_who_is_named(
+    text: str, whose: str, sex: str | None
+) -> None:
+    got = stated(text)
+    assert got.get("whose", ["me"])[0] == whose
+    assert got.get("sex", [None])[0] == sex
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        (
+            "Tiny bumps on my cheeks and my grandma had similar ones",
+            "findings.family_history",
+            True,
+        ),
+        (
+            "My son has pearly spots. Two children in his class have the same.",
+            "findings.contact_with_similar",
+            True,
+        ),
+        (
+            "My daughter has pearly spots and her sister has them too",
+            "findings.contact_with_similar",
+            True,
+        ),
+        ("Nobody in my family has anything like this", "findings.family_history", False),
+    ],
+)
+def test_someone_else_with_the_same_bumps_is_family_or_contact(
+    text: str, path: str, value: bool
+) -> None:
+    got = stated(text)
+    assert got[path] == [value]
+    other = {"findings.family_history", "findings.contact_with_similar"} - {path}
+    assert not other & set(got)
+
+
+def test_the_person_themselves_never_having_had_it_is_not_contact() -> None:
+    got = stated("My husband has white bumps on his nose. He's never had anything like it.")
+    assert "findings.contact_with_similar" not in got and "findings.family_history" not in got

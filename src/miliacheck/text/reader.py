@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import spacy
@@ -73,6 +74,7 @@ def _build(lexicon: Any) -> Language:
     for fid, spec in lexicon["fixed"].items():
         add("FIXED", f"{fid}={str(spec['value']).lower()}", spec["phrases"])
     add("IGNORE", "ignore", lexicon.get("ignore", []))
+    add("SIMILAR", "similar", lexicon["similar"]["phrases"])
     for colour, phrases in lexicon["colours"].items():
         add("COLOUR", colour, phrases)
     for count, phrases in lexicon["counts"].items():
@@ -111,7 +113,7 @@ def _build(lexicon: Any) -> Language:
             "negex",
             name=f"negex_{name}",
             config={
-                "ent_types": ["FIND", "FIXED", "LOC"],
+                "ent_types": ["FIND", "FIXED", "LOC", "SIMILAR"],
                 "extension_name": name,
                 "neg_termset": termset,
             },
@@ -168,6 +170,14 @@ BUMPS = re.compile(
 COUNT_NUM = re.compile(
     r"\b(\d{1,3})\s+(?:\w+\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b", re.I
 )
+BUMP_NOUNS = re.compile(
+    r"\b(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|zits?|whiteheads?|milia|rash|marks|patches|ones|growths?|papules?)\b",
+    re.I,
+)
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|my|me|mine)\b", re.I)
+THIRD_PERSON = re.compile(r"\b(?:he|she|his|her|him|he's|she's|hes)\b", re.I)
+BOTH_OF_US = re.compile(r"^\s*(?:and|&)\s+(?:i|me|myself)\b", re.I)
+CLAUSE_END = re.compile(r"[.;!?\n,()]")
 
 
 def read(kb: KnowledgeBase, text: str) -> list[Understood]:
@@ -267,7 +277,9 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         start, end = ent.start_char, ent.end_char
         if ent.label_ != "SEX" and _overlaps(spans, start, end):
             continue
-        if ent.label_ == "SEX" and any(u.field == "sex" for u in out):
+        if ent.label_ == "SEX" and (
+            any(u.field == "sex" for u in out) or not _sex_of_whose(ent.text, whose)
+        ):
             continue
         certainty = _certainty(ent)
         label, key = ent.label_, ent.ent_id_
@@ -278,6 +290,13 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         elif label == "FIXED":
             fid, value = key.split("=")
             item(f"findings.{fid}", value == "true", start, end, certainty)
+        elif label == "SIMILAR":
+            fid = _similar(text, start, whose, lex)
+            if fid is None:
+                continue
+            if certainty == PAST and fid in timeless:
+                certainty = CERTAIN
+            item(f"findings.{fid}", not ent._.negex, start, end, certainty)
         elif label == "LOC":
             if not ent._.negex:  # a place is where the bumps are, hedged or not
                 item("locations", key, start, end)
@@ -332,6 +351,35 @@ SEXED = {
 }
 
 
+def _similar(text: str, start: int, whose: str | None, lex: Any) -> str | None:
+    """Someone else has the same bumps: a relative's is family history (a child's brother
+    or sister is contact, as children pass them on), anyone else's is contact; with no
+    one else named before it in the sentence, nothing."""
+    before = text[max(text.rfind(c, 0, start) for c in ".;!?\n") + 1 : start].lower()
+    words = set(re.findall(r"[a-z]+", before))
+    spec = lex["similar"]
+    relatives = words & set(spec["relatives"])
+    people = {*spec["others"], *lex["whose"]["child"], *lex["whose"]["other"]}
+    if not relatives and not words & people:
+        return None
+    if relatives and not (whose == "child" and relatives <= set(spec["siblings"])):
+        return "family_history"
+    return "contact_with_similar"
+
+
+def _sex_of_whose(cue: str, whose: str | None) -> bool:
+    """Whether a sex cue can be about the person with the bumps: "my husband" is another
+    person unless he is whose they are (read from the whose mention); when they are the
+    writer's own, "she" and "his" are someone else too ("I'm a woman" is not)."""
+    words = cue.lower().split()
+    if words[0] in ("my", "our"):
+        return False
+    return not (whose in (None, "me") and len(words) == 1 and words[0] in PRONOUNS)
+
+
+PRONOUNS = {"she", "her", "hers", "herself", "he", "him", "his", "himself"}
+
+
 def _who(noun: str, lex: Any) -> str:
     noun = noun.lower()
     if noun in ("he", "she"):
@@ -343,21 +391,56 @@ def _who(noun: str, lex: Any) -> str:
 
 
 def _whose(text: str, lex: Any) -> Understood | None:
-    """Whose bumps: "my 2 week old", "my son", "my husband"; the first mention decides."""
+    """Whose bumps: "my 2 week old", "my son", "my husband", or the writer.
+
+    The first clause that speaks of the bumps decides: one naming a child or another
+    person ("our daughter has white dots"), or a pronoun for the person last named ("he
+    got bumps on his forehead"), or the writer ("bumps on my chin"). A person named only
+    beside the writer ("my wife and I are 30") or as having the same thing ("my sister
+    has the same") is not whose the bumps are. With no such clause, the first person
+    named decides.
+    """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our)\s+(?:little\s+|\d+(?:\.\d+)?[\s-]*(?:day|week|month|year)s?[\s-]*old\s*|\w+[\s-]+(?:day|week|month|year)s?[\s-]*old\s*)?("
+        r"\b(?:my|our)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?[\s-]*(?:day|week|month|year)s?[\s-]*old\s*|\w+[\s-]+(?:day|week|month|year)s?[\s-]*old\s*)?("
         + "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))
         + r")?(?:'s|’s)?\b",
         re.I,
     )
+    same = re.compile(
+        r"(?:\W+[\w']+){0,4}?\W+(?:"
+        + "|".join(re.escape(p) for p in lex["similar"]["phrases"])
+        + r")\b",
+        re.I,
+    )
+    mentions: list[Understood] = []
     for m in pattern.finditer(text):
         noun = (m.group(1) or "").lower()
         if noun:
-            return Understood("whose", nouns[noun], m.group(0), m.start(), m.end(), CERTAIN)
-        if re.search(r"(?:day|week|month|year)s?[\s-]*old", m.group(0), re.I):
-            return Understood("whose", "child", m.group(0), m.start(), m.end(), CERTAIN)
-    return None
+            who = nouns[noun]
+        elif re.search(
+            r"(?:day|week|month|year)s?[\s-]*old|\d\s*(?:yo|y/o|y\.o\.)", m.group(0), re.I
+        ):
+            who = "child"
+        else:
+            continue
+        if BOTH_OF_US.match(text, m.end()) or same.match(text, m.end()):
+            continue
+        mentions.append(Understood("whose", who, m.group(0), m.start(), m.end(), CERTAIN))
+    bounds = [0, *(m.end() for m in CLAUSE_END.finditer(text)), len(text) + 1]
+    for lo, hi in pairwise(bounds):
+        clause = text[lo:hi]
+        if not BUMP_NOUNS.search(clause):
+            continue
+        named = [u for u in mentions if lo <= u.start < hi]
+        if named:
+            return named[0]
+        before = [u for u in mentions if u.start < lo]
+        if THIRD_PERSON.search(clause) and before:
+            return before[-1]
+        if FIRST_PERSON.search(clause):
+            return None  # the writer's own bumps
+    return mentions[0] if mentions else None
 
 
 def _clause(text: str, start: int, end: int) -> str:

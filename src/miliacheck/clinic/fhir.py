@@ -515,13 +515,24 @@ def bundle(kb: KnowledgeBase, record: Mapping[str, Any], base_url: str) -> JSON:
     )
     entries.append(("service-request", request))
     entries += media
-    return {
+    out: JSON = {
         "resourceType": "Bundle",
         "identifier": identifier,
         "type": "collection",
         "timestamp": created,
         "entry": [{"fullUrl": full_url(key), "resource": res} for key, res in entries],
     }
+    fresh: JSON = _unshared(out)
+    return fresh
+
+
+def _unshared(value: Any) -> Any:
+    """A copy in which no dict or list appears twice (the references are built once)."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    return value
 
 
 def _datetime(value: str) -> str:
@@ -878,28 +889,30 @@ def validate(
     model = MODELS.get(str(rtype))
     if model is None:
         raise ValueError(f"{rtype or '(root)'}.resourceType: not a resource this export writes")
-    parsed = _parse(model, dict(resource), str(rtype))
+    full_urls: set[str] = set()
     if rtype == "Bundle":
         entries = resource.get("entry") or []
-        full_urls: set[str] = set()
+        if not isinstance(entries, list):
+            raise ValueError("Bundle.entry: not a list")
         for i, entry in enumerate(entries):
-            res = entry.get("resource") or {}
             path = f"Bundle.entry[{i}]"
+            res = entry.get("resource") if isinstance(entry, Mapping) else None
+            if not isinstance(res, Mapping):
+                raise ValueError(f"{path}.resource: missing or not a JSON object")
             sub = MODELS.get(str(res.get("resourceType")))
-            if sub is None:
+            if sub is None or sub is MODELS["Bundle"]:
                 raise ValueError(
                     f"{path}.resource.resourceType: {res.get('resourceType')!r} is not a"
                     " resource this export writes"
                 )
-            _parse(sub, res, f"{path}.resource")
+            _parse(sub, dict(res), f"{path}.resource")
             url = str(entry.get("fullUrl") or "")
-            if not re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", url):
+            if not re.fullmatch(r"urn:uuid:[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", url):
                 raise ValueError(f"{path}.fullUrl: not a urn:uuid ({url!r})")
             if url in full_urls:
                 raise ValueError(f"{path}.fullUrl: the same fullUrl twice ({url!r})")
             full_urls.add(url)
-    else:
-        full_urls = set()
+    parsed = _parse(model, dict(resource), str(rtype))
     checker = _Checker(kb, _base(base_url) if base_url else None, full_urls)
     for path, rtype_here, rel, value in _walk(parsed, str(rtype), str(rtype), ""):
         checker.check(path, rtype_here, rel, value)
@@ -916,7 +929,7 @@ def _parse(model: type[Any], data: dict[str, Any], path: str) -> Any:
 
 
 def _first_error(exc: BaseException) -> tuple[str, str]:
-    """The path (``a.0.b``) and the message of the first leaf in a FHIRValidationError."""
+    """The path (``a.0.b``) and a message for the first leaf of a FHIRValidationError."""
     parts: list[str] = []
     while isinstance(exc, FHIRValidationError):
         if exc.path:
@@ -924,7 +937,19 @@ def _first_error(exc: BaseException) -> tuple[str, str]:
         if not exc.errors:
             break
         exc = exc.errors[0]
-    return ".".join(parts), str(exc).strip().strip('"')
+    text = str(exc).strip().strip("'")
+    # fhirclient's messages name the element in quotes, then the model object (with its
+    # memory address): keep the element, drop the object.
+    named = re.search(r'"(\w+)"', text)
+    if isinstance(exc, AttributeError) and named:
+        return ".".join([*parts, named.group(1)]), "not an element of this resource or type"
+    if isinstance(exc, KeyError) and named:
+        return ".".join([*parts, named.group(1)]), "required, but missing"
+    if isinstance(exc, TypeError) and named:
+        types = re.findall(r"<class '(?:[\w.]+\.)?(\w+)'>", text)
+        if len(types) >= 2:
+            return ".".join(parts), f"wrong type {types[0]}, expecting {types[-1]}"
+    return ".".join(parts), re.sub(r" at 0x[0-9a-f]+", "", text)
 
 
 def _join(path: str, dotted: str) -> str:

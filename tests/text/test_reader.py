@@ -214,3 +214,25 @@ def test_someone_else_with_the_same_bumps_is_family_or_contact(
 def test_the_person_themselves_never_having_had_it_is_not_contact() -> None:
     got = stated("My husband has white bumps on his nose. He's never had anything like it.")
     assert "findings.contact_with_similar" not in got and "findings.family_history" not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "colour"),
+    [
+        ("When I press it some yellow greasy stuff comes out. The bump is skin colour.", "skin"),
+        ("Fine red blood vessels run over the pink bump", "pink"),
+        ("The spots aren't red, they're pearly white", "white"),
+        ("It went red after I picked at it but normally it's a white dot", "white"),
+        ("2 small yellowish bumps on my eyelid", "yellow"),
+        ("Some of the spots are white and others look yellow", None),
+        ("Brown flat bumps, or maybe more pink, hard to say", None),
+    ],
+)
+def test_the_colour_is_the_bumps_own_and_one(text: str, colour: str | None) -> None:
+    assert stated(text).get("colour", [None])[0] == colour
+
+
+def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
+    got = stated("tiny white spots, red round the edges")
+    assert got["colour"] == ["white"]
+    assert got["findings.red_around"] == [True]

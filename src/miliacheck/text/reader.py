@@ -267,8 +267,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item("size_mm", round(float(m.group(1)) * _mm(m.group(2)), 2), m.start(), m.end())
     for m in COUNT_NUM.finditer(text):
         if not _overlaps(taken, m.start(), m.end()):
-            n = int(m.group(1))
-            item("count", "one" if n == 1 else "few" if n <= 10 else "many", m.start(), m.end())
+            n = int(m.group(1))  # the number only: "3 tiny white bumps" has a colour too
+            item("count", "one" if n == 1 else "few" if n <= 10 else "many", m.start(), m.end(1))
 
     timeless = set(lex.get("timeless", []))
     spans = list(taken)  # what the patterns read: the entities below may not overlap it
@@ -301,7 +301,9 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             if not ent._.negex:  # a place is where the bumps are, hedged or not
                 item("locations", key, start, end)
         elif label == "COLOUR":
-            item("colour", key, start, end)
+            if _bumps_colour(text, start, end, lex):
+                certainty = UNCERTAIN if _just_before(text, start, _hedges(lex)) else CERTAIN
+                item("colour", key, start, end, certainty)
         elif label == "COUNT":
             if COUNTED.match(text, end):
                 certainty = UNCERTAIN if _hedged(text, start, end, lex) else CERTAIN
@@ -314,7 +316,42 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item("age_years", float(key), start, end, UNCERTAIN)
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
-    return sorted(out, key=lambda u: (u.start, u.field))
+    return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))
+
+
+def _one_value(out: list[Understood], field: str) -> list[Understood]:
+    """Two different values for a one-valued field ("white spots ... yellow marks",
+    "skin coloured, maybe slightly yellow") leave it unknown: each becomes uncertain."""
+    values = {u.value for u in out if u.field == field and u.certainty != PAST}
+    if len(values) < 2:
+        return out
+    return [replace(u, certainty=UNCERTAIN) if u.field == field else u for u in out]
+
+
+def _bumps_colour(text: str, start: int, end: int, lex: Any) -> bool:
+    """Whether a colour word is the bumps' own: not negated ("not red"), not for a while
+    ("it went red"), and not of a noun a few words on that is something else ("white
+    cheesy stuff", "little red blood vessels")."""
+    negations = [str(w) for w in lex["negations"]["preceding"]]
+    if _just_before(text, start, negations) or _just_before(text, start, lex["colour_for_a_while"]):
+        return False
+    after = re.split(r"[.,;:!?()\n]", text[end : end + 60], maxsplit=1)[0].lower()
+    words = re.findall(r"[a-z]+", after)[:3]
+    other = [w in lex["colour_of_other"] for w in words]  # a blister's colour is its fluid's
+    bumps = [bool(BUMP_NOUNS.fullmatch(w)) and not o for w, o in zip(words, other, strict=True)]
+    return any(bumps) or not any(other)
+
+
+def _just_before(text: str, start: int, cues: list[str], words: int = 2) -> bool:
+    """Whether one of the cues ends at most ``words`` words before ``start``, in its clause."""
+    before = re.split(r"[.,;:!?()\n]", text[max(0, start - 60) : start])[-1].lower()
+    return any(
+        re.search(rf"\b{re.escape(c.lower())}(?:\W+[\w']+){{0,{words}}}\W*$", before) for c in cues
+    )
+
+
+def _hedges(lex: Any) -> list[str]:
+    return [str(w) for w in lex["hedges"]["preceding"]]
 
 
 SEXED = {

@@ -236,3 +236,20 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     got = stated("tiny white spots, red round the edges")
     assert got["colour"] == ["white"]
     assert got["findings.red_around"] == [True]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("White bumps on my temples. I had a mole cut off my arm 10 years ago.", ["forehead"]),
+        ("I used to get blackheads on my chin, now it's hard white dots on my cheeks", ["cheeks"]),
+        ("The spots on my nose went a few months back but now they're back", ["nose"]),
+        ("Bumps on his eyelid, and the swelling is spreading to his cheek", ["eyelids"]),
+        ("My dad has white bumps on his neck; I have some on my chest too", ["neck"]),
+        ("Since her breast cancer treatment she has bumps on her scalp", ["scalp"]),
+        ("a hard white spot on my bum", ["other"]),
+        ("our 4 month old has red spots in the nappy area", ["nappy_area"]),
+    ],
+)
+def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
+    assert stated(text)["locations"] == places

@@ -298,7 +298,10 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
                 certainty = CERTAIN
             item(f"findings.{fid}", not ent._.negex, start, end, certainty)
         elif label == "LOC":
-            if not ent._.negex:  # a place is where the bumps are, hedged or not
+            # a place is where the bumps are, hedged or not
+            if not ent._.negex and _a_bump_site(text, ent, whose, lex):
+                if key == "nappy_area" and not _a_young_child(whose, out):
+                    key = "other"  # an adult's bottom is not a nappy area
                 item("locations", key, start, end)
         elif label == "COLOUR":
             if _bumps_colour(text, start, end, lex):
@@ -317,6 +320,34 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))
+
+
+def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
+    """Whether a place read is where the bumps are: not the writer's own when the bumps
+    are someone else's ("a few like that under my eyes"), not where redness is spreading,
+    not one in the past ("I used to get blackheads on my nose"), nor in a sentence of
+    the past that speaks of no bumps ("a cancer cut out of my back 8 years ago")."""
+    if whose in ("child", "other") and (
+        "my" in ent.text.lower().split() or _just_before(text, ent.start_char, ["my"], 0)
+    ):
+        return False
+    sentence = _clause(text, ent.start_char, ent.end_char).lower()
+    past = [str(w) for side in ("preceding", "following") for w in lex["past"][side]]
+    before_now = [str(w) for w in lex["past"]["preceding"] if w != "once"]  # "all at once"
+    if any(re.search(rf"\b{re.escape(w)}\b", sentence) for w in [*past, "ago", "back"]) and (
+        not BUMPS.search(sentence) or _just_before(text, ent.start_char, before_now, 6)
+    ):
+        return False
+    before = re.split(r"[.;!?\n]", text[max(0, ent.start_char - 80) : ent.start_char])[-1].lower()
+    spec = lex["spreading_onto"]
+    what = "|".join(re.escape(w) for w in spec["what"])
+    how = "|".join(re.escape(w) for w in spec["how"])
+    return not re.search(rf"\b(?:{what})\b.*\b(?:{how})\b", before)
+
+
+def _a_young_child(whose: str | None, out: list[Understood]) -> bool:
+    ages = [u.value for u in out if u.field == "age_years" and u.certainty == CERTAIN]
+    return whose == "child" and not (ages and ages[0] >= 4)
 
 
 def _one_value(out: list[Understood], field: str) -> list[Understood]:

@@ -9,11 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from miliacheck.kb.load import KnowledgeBase, load_kb, read_kb
 from miliacheck.store import Store
-from miliacheck.store.tables import FeedbackRow, InterviewRow
+from miliacheck.store.tables import (
+    AuditRow,
+    ClinicianRow,
+    ConsultationRow,
+    FeedbackRow,
+    InterviewRow,
+    LoginFailureRow,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -48,7 +56,31 @@ def store(tmp_path: Path) -> Iterator[Store]:
     db.migrate()
     if TEST_DATABASE_URL:
         with db.session() as s:
-            s.execute(delete(FeedbackRow))
-            s.execute(delete(InterviewRow))
+            for table in (
+                AuditRow,
+                ConsultationRow,  # photos go with them (ON DELETE CASCADE)
+                ClinicianRow,  # sessions go with them
+                LoginFailureRow,
+                FeedbackRow,
+                InterviewRow,
+            ):
+                s.execute(delete(table))
     yield db
     db.dispose()
+
+
+class FormClient(TestClient):
+    """A test client that fills in the CSRF token of the pages' forms, as a browser does.
+
+    ``post(..., csrf=False)`` sends a form without it (to test the protection).
+    """
+
+    def csrf(self) -> str:
+        if "mc_csrf" not in self.cookies:
+            self.get("/about")
+        return str(self.cookies["mc_csrf"])
+
+    def post(self, url: Any, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        if csrf and not str(url).startswith("/api/") and "json" not in kwargs:
+            kwargs["data"] = {**(kwargs.get("data") or {}), "csrf_token": self.csrf()}
+        return super().post(url, *args, **kwargs)

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Check and report on the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+clinicians_app = typer.Typer(help="Clinicians' accounts.", no_args_is_help=True)
+app.add_typer(clinicians_app, name="clinicians")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -269,7 +271,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Serve the API (OpenAPI at /docs)."""
+    """Serve the web app and the API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
     try:
@@ -331,15 +333,72 @@ def purge(
 ) -> None:
     """Erase anonymous interviews older than the retention setting."""
     from miliacheck import interviews
+
+    settings, store = _store()
+    keep = days if days is not None else settings.retention_days
+    erased = interviews.purge(store, keep)
+    console.print(f"Erased {erased} interviews older than {keep} days.")
+
+
+def _store() -> Any:
     from miliacheck.config import Settings
     from miliacheck.store import Store
 
     settings = Settings.from_env()
     store = Store(settings.database_url)
     store.migrate()
-    keep = days if days is not None else settings.retention_days
-    erased = interviews.purge(store, keep)
-    console.print(f"Erased {erased} interviews older than {keep} days.")
+    return settings, store
+
+
+@clinicians_app.command("add")
+def clinicians_add(
+    email: Annotated[str, typer.Argument(help="The clinician's email (their login)")],
+    name: Annotated[str, typer.Option(help="Their name, as shown in notes")] = "",
+) -> None:
+    """Create a clinician account (or reset its password); asks for the password twice."""
+    from miliacheck.clinic import accounts
+
+    _, store = _store()
+    password = typer.prompt(
+        "Password (12 characters or more)", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        who = accounts.add_clinician(store, email, name or email.split("@")[0], password)
+    except MiliacheckError as exc:
+        _fail(exc)
+    console.print(f"Clinician {who.email} can log in at /clinic/login.")
+
+
+@app.command("export-cases")
+def export_cases(
+    out: Annotated[Path | None, typer.Option(help="Write here (default: standard output)")] = None,
+) -> None:
+    """Closed, consented requests with a confirmed diagnosis, de-identified, as vignettes."""
+    from miliacheck.clinic import consultations
+
+    _, store = _store()
+    cases = consultations.export_cases(_kb(), store)
+    lines = "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases)
+    if out is None:
+        sys.stdout.write(lines)
+    else:
+        out.write_text(lines, encoding="utf-8")
+        console.print(f"Wrote {len(cases)} vignettes to {out}: try `miliacheck eval {out}`.")
+
+
+@app.command("export-fhir")
+def export_fhir(
+    consultation_id: Annotated[str, typer.Argument(help="The request's id (from the queue)")],
+) -> None:
+    """Print a request as an HL7 FHIR R4 Bundle (JSON)."""
+    from miliacheck.clinic import consultations, fhir
+
+    settings, store = _store()
+    try:
+        record = consultations.record(store, consultation_id)
+    except MiliacheckError as exc:
+        _fail(exc)
+    sys.stdout.write(json.dumps(fhir.bundle(_kb(), record, settings.public_url), indent=2) + "\n")
 
 
 @app.command()
@@ -412,16 +471,21 @@ def eval_text(
         for e in s["errors"]:
             console.print(e)
     if questions.exists():
-        q = score_questions(kb, read_jsonl(questions))
-        console.print(f"Ask box on {q['questions']} questions (lexical):")
-        console.print(f"  top-1 article {q['top1_article']:.1%}")
-        console.print(f"  emergencies flagged {q['emergencies_flagged']}")
-        console.print(f"  safety cautions {q['safety_cautions']}")
-        console.print(f"  out of scope refused {q['out_of_scope_refused']}")
-        console.print(f"  checker offered {q['checker_offered']}")
-        if errors:
-            for m in q["misses"]:
-                console.print(m)
+        from miliacheck.text.semantic import available
+
+        for semantic in (False, True) if available() else (False,):
+            q = score_questions(kb, read_jsonl(questions), semantic=semantic)
+            console.print(f"Ask box on {q['questions']} questions ({q['search']}):")
+            console.print(f"  top-1 article {q['top1_article']:.1%}")
+            console.print(f"  emergencies flagged {q['emergencies_flagged']}")
+            console.print(f"  safety cautions {q['safety_cautions']}")
+            console.print(f"  out of scope refused {q['out_of_scope_refused']}")
+            console.print(f"  checker offered {q['checker_offered']}")
+            if errors:
+                for m in q["misses"]:
+                    console.print(m)
+        if not available():
+            console.print("  (semantic search not installed: pip install -e '.[semantic]')")
     if vignettes.exists():
         found = contradictions(kb, read_jsonl(vignettes))
         red = [c for c in found if c["red_flag"]]

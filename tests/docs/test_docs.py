@@ -35,7 +35,7 @@ def test_every_setting_has_help_and_is_documented() -> None:
 def test_every_cli_command_is_in_the_readme() -> None:
     names = [c.name or c.callback.__name__ for c in cli_app.registered_commands if c.callback]
     names += [
-        f"kb {c.name}"
+        f"{g.name} {c.name}"
         for g in cli_app.registered_groups
         for c in g.typer_instance.registered_commands
     ]

@@ -13,13 +13,14 @@ from starlette.routing import Route
 from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
+from tests.conftest import FormClient
 
 PRIVATE_PATHS = ("/check",)
 
 
 @pytest.fixture
 def client(kb: KnowledgeBase, store: Store) -> TestClient:
-    return TestClient(create_app(kb=kb, store=store), raise_server_exceptions=False)
+    return FormClient(create_app(kb=kb, store=store), raise_server_exceptions=False)
 
 
 def start(client: TestClient, **form: str) -> str:
@@ -179,7 +180,11 @@ def test_unknown_pages_are_html_404s_and_api_404s_stay_problems(client: TestClie
 def test_every_page_route_is_covered_by_these_tests(client: TestClient) -> None:
     routes = client.app.routes  # type: ignore[attr-defined]
     pages = {r.path for r in routes if isinstance(r, Route) and not r.path.startswith("/api/")}
-    source = Path(__file__).read_text(encoding="utf-8")
+    here = Path(__file__).resolve().parent
+    source = "".join(
+        p.read_text(encoding="utf-8")
+        for p in [*here.glob("test_*.py"), *(here.parent / "clinic").glob("test_*.py")]
+    )
     for path in pages - {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}:
         stem = path.split("{")[0].rstrip("/") or "/"
         assert f'"{stem}' in source, f"page {path} has no test"

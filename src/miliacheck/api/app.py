@@ -8,22 +8,26 @@ as a bare 500 page.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from miliacheck import interviews, service
+from miliacheck.api.clinic import mount_clinic_api
 from miliacheck.api.openapi import case_schema, result_schema
 from miliacheck.config import Settings
 from miliacheck.errors import CaseError, FieldError, MiliacheckError
 from miliacheck.kb.load import KnowledgeBase, load_kb
 from miliacheck.store import Store
-from miliacheck.web import mount_pages
+from miliacheck.web import mount_clinic_pages, mount_pages
+from miliacheck.web.security import SecurityMiddleware, csrf_protect
 
 log = logging.getLogger("miliacheck.api")
 PROBLEM = "application/problem+json"
@@ -54,9 +58,12 @@ def create_app(
         title="miliacheck",
         version=kb.version,
         summary="Information about white skin bumps (milia and look-alikes). Not a diagnosis.",
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         default_response_class=JSON,
+        dependencies=[Depends(csrf_protect)],
     )
+    app.add_middleware(SecurityMiddleware)
     app.state.kb = kb
     app.state.settings = settings
     app.state.store = store
@@ -87,17 +94,6 @@ def create_app(
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
         return answer_error(request, exc.status_code, detail, [{"field": None, "message": detail}])
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error(
-            "unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__
-        )
-        return problem(
-            500,
-            "Internal error",
-            [{"field": None, "message": "unexpected error; nothing was stored"}],
-        )
 
     async def body_json(request: Request) -> object:
         try:
@@ -204,9 +200,26 @@ def create_app(
     def undo_answer(interview_id: str, question_id: str) -> Response:
         return JSON(interviews.undo(kb, store, interview_id, question_id))
 
+    mount_clinic_api(app, kb, store, settings, body_json)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """Swagger UI; its one inline script runs under a per-response CSP nonce."""
+        nonce = secrets.token_urlsafe(16)
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="miliacheck API")
+        html = page.body.decode().replace("<script>", f'<script nonce="{nonce}">')
+        cdn = "https://cdn.jsdelivr.net"
+        csp = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}' {cdn}; "
+            f"style-src 'self' {cdn}; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        )
+        return Response(html, media_type="text/html", headers={"Content-Security-Policy": csp})
+
     @app.get("/api/v1/health", summary="Alive, with the knowledge base version")
     async def health() -> Response:
         return JSON({"status": "ok", "kb_version": kb.version, "conditions": len(kb.conditions)})
 
     mount_pages(app, kb, store)
+    mount_clinic_pages(app, kb, store, settings)
     return app

@@ -240,6 +240,9 @@ def _decode(raw: bytes, index: int) -> Image.Image:
         "Please send a smaller picture.",
         index,
     )
+    # A truncated upload is refused. Pillow's switch is process-wide and WeasyPrint turns it
+    # on when imported (for the clinic's PDF summary), so it is turned off again here.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with _pillow_warnings_handled():
         try:
             im = Image.open(io.BytesIO(raw), formats=_FORMATS)

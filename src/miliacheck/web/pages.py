@@ -101,8 +101,7 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
             response.headers.update(PRIVATE)
         return response
 
-    def see(url: str) -> RedirectResponse:
-        return RedirectResponse(url, status_code=303, headers=PRIVATE)
+    app.state.page = page
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:
@@ -325,6 +324,11 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
         )
 
     app.state.html_error = html_error
+
+
+def see(url: str) -> RedirectResponse:
+    """POST-redirect-GET to a private page."""
+    return RedirectResponse(url, status_code=303, headers=PRIVATE)
 
 
 def _static_page(app: FastAPI, page: Any, slug: str, title: str) -> None:

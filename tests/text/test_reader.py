@@ -253,3 +253,35 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
     assert stated(text)["locations"] == places
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("Can't squeeze them, like tiny hard beads", {"firm": True}, []),
+        ("Squeezed one (I know, don't) and cheesy stuff came out", {"squeeze_contents": True}, []),
+        ("little white cysts where the blisters have healed", {}, ["clear_blisters"]),
+        ("I'm breastfeeding my 3 week old son, he has white spots on his nose", {}, ["pregnant"]),
+        ("A few more popped up on my arm", {}, ["appeared_in_crops"]),
+        ("spots with yellow heads that come and go", {"pus": True}, ["recurring"]),
+        ("I use a steroid cream on and off for eczema", {}, ["recurring"]),
+        ("they are not on a raised red patch", {"on_raised_patch": False}, ["dome_shaped"]),
+        ("they went for a month and now they're back again", {"recurring": True}, []),
+        ("We keep our flat cool and she has white spots", {}, ["flat_topped"]),
+        ("I've changed my soap but the bumps are the same", {}, ["changing"]),
+        ("there's a sore in the centre that won't heal", {"open_sore": True}, ["painful"]),
+        (
+            "when squeezed a little clear fluid comes out",
+            {},
+            ["clear_blisters", "squeeze_contents"],
+        ),
+    ],
+)
+def test_findings_read_from_what_the_words_are_about(
+    text: str, present: dict[str, bool], absent: list[str]
+) -> None:
+    got = stated(text)
+    for fid, value in present.items():
+        assert set(got[f"findings.{fid}"]) == {value}
+    for fid in absent:
+        assert f"findings.{fid}" not in got

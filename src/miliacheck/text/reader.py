@@ -108,7 +108,19 @@ def _build(lexicon: Any) -> Language:
         ),
     ):
         termination = neg["termination"] if name == "negex" else neg["termination_other"]
-        termset = {"pseudo_negations": [], "termination": termination, **terms}
+        # a fixed phrase carries its own negation: "won't pop, like hard balls" is firm
+        cues = {str(c) for c in neg["preceding"]}
+        pseudo = [
+            str(p)
+            for spec in lexicon["fixed"].values()
+            for p in spec["phrases"]
+            if cues & set(str(p).split())
+        ]
+        termset = {
+            "pseudo_negations": pseudo if name == "negex" else [],
+            "termination": termination,
+            **terms,
+        }
         nlp.add_pipe(
             "negex",
             name=f"negex_{name}",
@@ -286,6 +298,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         if certainty == PAST and key.split("=")[0] in timeless:
             certainty = CERTAIN  # "had a skin cancer removed" is history, still true
         if label == "FIND":
+            if _said_of_someone_else(text, ent, key, whose, out, lex):
+                continue
             item(f"findings.{key}", not ent._.negex, start, end, certainty)
         elif label == "FIXED":
             fid, value = key.split("=")
@@ -345,9 +359,31 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     return not re.search(rf"\b(?:{what})\b.*\b(?:{how})\b", before)
 
 
+def _said_of_someone_else(
+    text: str, ent: Span, key: str, whose: str | None, out: list[Understood], lex: Any
+) -> bool:
+    """A finding that is not about the bumps: the writer's breastfeeding when the bumps
+    are a young child's, "on and off" said of using a cream, clear fluid squeezed out
+    (no blister, and not the white or oily material)."""
+    if key in lex["not_of_a_young_child"] and _a_young_child(whose, out):
+        return True
+    sentence = _clause(text, ent.start_char, ent.end_char).lower()
+
+    def says(words: list[str]) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", sentence) for w in words)
+
+    if key == "recurring":
+        return says(lex["treatment_use"])
+    if key == "clear_blisters":
+        return says(lex["squeezed_out"])
+    if key == "squeeze_contents":
+        return says(lex["squeezed_out_not_contents"])
+    return False
+
+
 def _a_young_child(whose: str | None, out: list[Understood]) -> bool:
     ages = [u.value for u in out if u.field == "age_years" and u.certainty == CERTAIN]
-    return whose == "child" and not (ages and ages[0] >= 4)
+    return whose == "child" and not (ages and ages[0] >= 12)
 
 
 def _one_value(out: list[Understood], field: str) -> list[Understood]:

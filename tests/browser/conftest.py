@@ -38,12 +38,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+CLINICIAN = ("doc@clinic.example", "correct horse battery staple")
+
+
 @pytest.fixture(scope="session")
-def base_url(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The live server's database, with one clinician account."""
+    from miliacheck.clinic import accounts
     from tests.conftest import TEST_DATABASE_URL
 
     store = Store(TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.db'}")
     store.migrate()
+    accounts.add_clinician(store, CLINICIAN[0], "Dr Doc", CLINICIAN[1])
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(kb: KnowledgeBase, live_store: Store) -> Iterator[str]:
+    store = live_store
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -59,7 +72,6 @@ def base_url(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Ite
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
-    store.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,48 @@ from fastapi.routing import APIRoute
 from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
-from tests.browser.conftest import ARTIFACTS, AXE
+from tests.browser.conftest import ARTIFACTS, AXE, CLINICIAN
 
 pytestmark = pytest.mark.browser
 
 
-def new_page(browser: Any, js: bool) -> Any:
-    context = browser.new_context(java_script_enabled=js, viewport={"width": 390, "height": 844})
+def new_page(browser: Any, js: bool, axe: bool = False) -> Any:
+    """A phone-sized page. ``axe``: the page may run axe-core, which Playwright injects as an
+    inline script that the app's Content-Security-Policy (rightly) blocks, so CSP is bypassed
+    for that test context only."""
+    context = browser.new_context(
+        java_script_enabled=js, viewport={"width": 390, "height": 844}, bypass_csp=axe
+    )
     return context.new_page()
+
+
+def log_in(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/clinic/login")
+    page.get_by_label("Email").fill(CLINICIAN[0])
+    page.get_by_label("Password").fill(CLINICIAN[1])
+    page.get_by_role("button", name="Log in").click()
+    assert page.url.rstrip("/").endswith("/clinic"), page.url
+
+
+def jpeg_file(tmp_path: Path) -> Path:
+    from PIL import Image
+
+    path = tmp_path / "bump.jpg"
+    Image.new("RGB", (800, 600), (235, 220, 210)).save(path, "JPEG")
+    return path
+
+
+def interview_to_result(page: Any, base_url: str, age: str, narrative: str) -> str:
+    page.goto(base_url + "/check")
+    page.get_by_label("Age").fill(age)
+    page.locator("#narrative").fill(narrative)
+    page.get_by_role("button", name="Continue").click()
+    for _ in range(30):
+        if "/result" in page.url:
+            break
+        answer_current(page)
+    assert "/result" in page.url
+    return str(page.url.split("/check/")[1].split("/")[0])
 
 
 def snap(page: Any, name: str) -> None:
@@ -110,6 +144,12 @@ def page_urls(kb: KnowledgeBase, base_url: str, browser: Any) -> dict[str, list[
         answer_current(page)
     interview = page.url.split("/check/")[1].split("/")[0].split("?")[0]
     articles = [f"/library/{slug}" for slug in sorted(kb.articles)]
+    page.goto(f"{base_url}/consult/{interview}")
+    page.get_by_label("Email").fill("axe@example.org")
+    page.get_by_label("I agree", exact=False).check()
+    page.get_by_role("button", name="Send the request").click()
+    key = page.url.split("/requests/")[1].split("?")[0]
+    cid = requests_in_queue(browser, base_url)[0]
     return {
         "/": ["/"],
         "/check": ["/check"],
@@ -121,7 +161,31 @@ def page_urls(kb: KnowledgeBase, base_url: str, browser: Any) -> dict[str, list[
         "/ask": ["/ask"],
         "/privacy": ["/privacy"],
         "/safety": ["/safety"],
+        "/consult/{interview_id}": [f"/consult/{interview}"],
+        "/requests/{key}": [f"/requests/{key}?new=1", f"/requests/{key}"],
+        "/clinic/login": ["/clinic/login"],
+        "/clinic": ["/clinic", "/clinic?everything=true"],
+        "/clinic/requests/{cid}": [f"/clinic/requests/{cid}"],
+        "/clinic/requests/{cid}/summary": [f"/clinic/requests/{cid}/summary"],
+        "/clinic/audit": ["/clinic/audit"],
     }
+
+
+#: GET routes that are not HTML pages (pictures, a PDF) or not ours (the API's Swagger UI).
+NOT_PAGES = {
+    "/docs",
+    "/requests/{key}/photos/{n}",
+    "/clinic/requests/{cid}/photos/{n}",
+    "/clinic/requests/{cid}/summary.pdf",
+}
+
+
+def requests_in_queue(browser: Any, base_url: str) -> list[str]:
+    page = new_page(browser, False)
+    log_in(page, base_url)
+    links = page.locator("table.queue a").evaluate_all("els => els.map(e => e.href)")
+    page.context.close()
+    return [str(h).rsplit("/", 1)[1] for h in links]
 
 
 def test_axe_finds_no_violations_on_any_page(
@@ -135,9 +199,11 @@ def test_axe_finds_no_violations_on_any_page(
     }
     store.dispose()
     urls = page_urls(kb, base_url, browser)
-    assert routes <= set(urls), f"pages without an accessibility test: {sorted(routes - set(urls))}"
+    missing = sorted(routes - NOT_PAGES - set(urls))
+    assert not missing, f"pages without an accessibility test: {missing}"
     axe = AXE.read_text(encoding="utf-8")
-    page = new_page(browser, True)
+    page = new_page(browser, True, axe=True)
+    log_in(page, base_url)  # the clinic's pages too
     failures: dict[str, Any] = {}
     for path in [u for us in urls.values() for u in us] + ["/nowhere"]:
         page.goto(base_url + path)
@@ -150,3 +216,57 @@ def test_axe_finds_no_violations_on_any_page(
         if bad:
             failures[path] = bad
     assert not failures, json.dumps(failures, indent=1)[:4000]
+
+
+def test_the_clinic_path_from_a_result_to_a_fhir_export(
+    browser: Any, base_url: str, tmp_path: Path
+) -> None:
+    """Result -> request with a photo -> confirmation -> clinician login -> queue -> request
+    page -> status change -> FHIR export, in headless Chromium with JavaScript on."""
+    from miliacheck.clinic import fhir
+
+    person = new_page(browser, True)
+    words = "a shiny pearly bump on my nose that bleeds and has grown for 6 months"
+    interview = interview_to_result(person, base_url, "71", words)
+    snap(person, "clinic-01-result")
+    person.get_by_role("link", name="Ask the clinic for a consultation").click()
+    assert person.url.endswith(f"/consult/{interview}")
+    person.get_by_label("Your name (optional)").fill("Pat Example")
+    person.get_by_label("Email").fill("pat@example.org")
+    person.get_by_label("When is it best to reach you? (optional)").fill("weekday mornings")
+    person.locator("#photos").set_input_files(str(jpeg_file(tmp_path)))
+    person.get_by_label("I agree", exact=False).check()
+    snap(person, "clinic-02-form")
+    person.get_by_role("button", name="Send the request").click()
+    assert "/requests/" in person.url
+    assert person.get_by_role("heading", name="The clinic has your request").is_visible()
+    assert person.locator("ul.thumbs img").count() == 1
+    snap(person, "clinic-03-confirmation")
+
+    doctor = new_page(browser, True)
+    log_in(doctor, base_url)
+    snap(doctor, "clinic-04-queue")
+    row = doctor.locator("table.queue tr", has_text="Pat Example").first
+    row.get_by_role("link").click()
+    assert doctor.get_by_text("pat@example.org").first.is_visible()
+    assert doctor.get_by_text("Basal cell carcinoma").first.is_visible()
+    assert doctor.locator("ul.thumbs img").count() == 1
+    snap(doctor, "clinic-05-request")
+    doctor.get_by_label("New status").select_option("contacted")
+    doctor.get_by_role("textbox", name="Note").fill("Left a voicemail")
+    doctor.get_by_role("button", name="Save").click()
+    assert doctor.get_by_text("Status contacted").is_visible()
+    assert doctor.get_by_text("Left a voicemail").is_visible()
+    cid = doctor.url.rsplit("/", 1)[1]
+    with doctor.expect_download() as download:
+        doctor.get_by_role("link", name="FHIR R4 export").click()
+    bundle = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    fhir.validate(bundle)
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "QuestionnaireResponse", "Condition", "RiskAssessment"} <= kinds
+    assert {"ServiceRequest", "Media"} <= kinds
+    assert cid in json.dumps(bundle)
+    # The person's link shows the new status; the clinic's note stays in the clinic.
+    person.reload()
+    assert person.get_by_text("The clinic has contacted you").is_visible()
+    assert "voicemail" not in person.content()

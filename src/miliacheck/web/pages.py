@@ -61,7 +61,12 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
     """Add the pages and the static files to ``app``."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    env.globals.update(levels=render.LEVELS, services=render.SERVICES, whose_options=WHOSE)
+    env.globals.update(
+        levels=render.LEVELS,
+        services=render.SERVICES,
+        whose_options=WHOSE,
+        clinic=app.state.settings,
+    )
     env.filters["chance"] = render.chance_words
     env.filters["percent"] = render.percent
     env.filters["markdown"] = render.markdown

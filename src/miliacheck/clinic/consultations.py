@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from miliacheck import interviews
 from miliacheck.clinic import photos as photo_rules
@@ -271,8 +272,8 @@ def _assessment(
     return None, None, None
 
 
-def _by_key(session: Any, key: str) -> ConsultationRow:
-    row = None
+def _by_key(session: Session, key: str) -> ConsultationRow:
+    row: ConsultationRow | None = None
     if 0 < len(key) <= 100:
         row = session.scalar(select(ConsultationRow).where(ConsultationRow.key_hash == digest(key)))
     if row is None:
@@ -282,14 +283,14 @@ def _by_key(session: Any, key: str) -> ConsultationRow:
     return row
 
 
-def _by_id(session: Any, cid: str) -> ConsultationRow:
-    row = session.get(ConsultationRow, cid) if 0 < len(cid) <= 64 else None
+def _by_id(session: Session, cid: str) -> ConsultationRow:
+    row: ConsultationRow | None = session.get(ConsultationRow, cid) if 0 < len(cid) <= 64 else None
     if row is None:
         raise NotFoundError([{"field": "id", "message": "no such request"}])
     return row
 
 
-def _photo_list(session: Any, cid: str) -> list[dict[str, Any]]:
+def _photo_list(session: Session, cid: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(PhotoRow).where(PhotoRow.consultation_id == cid).order_by(PhotoRow.n)
     )
@@ -355,7 +356,7 @@ def person_photo(store: Store, key: str, n: int, thumbnail: bool = False) -> tup
         return _photo(s, row.id, n, thumbnail)
 
 
-def _photo(session: Any, cid: str, n: int, thumbnail: bool) -> tuple[bytes, str]:
+def _photo(session: Session, cid: str, n: int, thumbnail: bool) -> tuple[bytes, str]:
     photo = session.scalar(select(PhotoRow).where(PhotoRow.consultation_id == cid, PhotoRow.n == n))
     if photo is None:
         raise NotFoundError([{"field": "n", "message": "no such photo"}])
@@ -376,7 +377,7 @@ def _thumb_type(data: bytes) -> str:
 
 
 def _audit(
-    session: Any, who: Clinician, action: str, cid: str | None, detail: str | None = None
+    session: Session, who: Clinician, action: str, cid: str | None, detail: str | None = None
 ) -> None:
     session.add(
         AuditRow(actor=f"clinician:{who.id}", action=action, consultation_id=cid, detail=detail)
@@ -417,7 +418,7 @@ def for_clinician(store: Store, who: Clinician, cid: str) -> dict[str, Any]:
         return _full(s, row)
 
 
-def _full(session: Any, row: ConsultationRow) -> dict[str, Any]:
+def _full(session: Session, row: ConsultationRow) -> dict[str, Any]:
     return {
         **_summary(row),
         "contact": {

@@ -161,7 +161,7 @@ SINCE_BIRTH = re.compile(
     re.I,
 )
 SIZE_RANGE = re.compile(
-    r"\b(\d+(?:\.\d+)?)\s*(?:-|to|–)\s*(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
+    r"\b(\d+(?:\.\d+)?)\s*(?:-|to|or|–)\s*(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
     re.I,
 )
 SIZE_ONE = re.compile(
@@ -271,16 +271,22 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             m.end(),
             certainty,
         )
+
+    def sure(m: re.Match[str]) -> str:  # "maybe 5 mm", "maybe 8 or 9 of them"
+        return UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
+
     for m in SIZE_RANGE.finditer(text):
         lo, hi = float(m.group(1)), float(m.group(2))
-        item("size_mm", round((lo + hi) / 2 * _mm(m.group(3)), 2), m.start(), m.end())
+        item("size_mm", round((lo + hi) / 2 * _mm(m.group(3)), 2), m.start(), m.end(), sure(m))
     for m in SIZE_ONE.finditer(text):
         if not _overlaps(taken, m.start(), m.end()):
-            item("size_mm", round(float(m.group(1)) * _mm(m.group(2)), 2), m.start(), m.end())
+            mm = round(float(m.group(1)) * _mm(m.group(2)), 2)
+            item("size_mm", mm, m.start(), m.end(), sure(m))
     for m in COUNT_NUM.finditer(text):
         if not _overlaps(taken, m.start(), m.end()):
             n = int(m.group(1))  # the number only: "3 tiny white bumps" has a colour too
-            item("count", "one" if n == 1 else "few" if n <= 10 else "many", m.start(), m.end(1))
+            count = "one" if n == 1 else "few" if n <= 10 else "many"
+            item("count", count, m.start(), m.end(1), sure(m))
 
     timeless = set(lex.get("timeless", []))
     spans = list(taken)  # what the patterns read: the entities below may not overlap it
@@ -322,7 +328,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
                 certainty = UNCERTAIN if _just_before(text, start, _hedges(lex)) else CERTAIN
                 item("colour", key, start, end, certainty)
         elif label == "COUNT":
-            if COUNTED.match(text, end):
+            if COUNTED.match(text, end) and not _a_part(text, start, end, key, lex):
                 certainty = UNCERTAIN if _hedged(text, start, end, lex) else CERTAIN
                 item("count", key, start, end, certainty)
         elif label == "SIZE":
@@ -379,6 +385,21 @@ def _said_of_someone_else(
     if key == "squeeze_contents":
         return says(lex["squeezed_out_not_contents"])
     return False
+
+
+def _a_part(text: str, start: int, end: int, count: str, lex: Any) -> bool:
+    """Whether a count word counts only a part of the bumps (see ``count_of_a_part``)."""
+    spec = lex["count_of_a_part"]
+    before = re.findall(r"[\w']+", text[max(0, start - 30) : start].lower())[-1:]
+    after = re.findall(r"[\w']+", text[end : end + 40].lower())
+    of_them = after[:2] == ["of", "them"]
+    if set(before) & set(spec["before_of_them" if of_them else "before"]):
+        return True
+    if set(after[:1]) & set(spec["after"]):
+        return True
+    if count == "many" or BUMP_NOUNS.search(text[start:end]):  # "one lump on my ear"
+        return False
+    return bool(set(after[2:3] if of_them else after[:1]) & set(spec["then"]))
 
 
 def _a_young_child(whose: str | None, out: list[Understood]) -> bool:

@@ -47,3 +47,22 @@ def test_every_condition_field_and_rule_key_is_documented() -> None:
     doc = (ROOT / "docs" / "knowledge.md").read_text(encoding="utf-8")
     for name in [*Condition.model_fields, *When.model_fields]:
         assert f"`{name}`" in doc, name
+
+
+def test_the_home_page_shows_the_intended_use_statement_of_the_hazard_log(
+    kb: KnowledgeBase, store: Store
+) -> None:
+    import html
+    import re
+
+    from fastapi.testclient import TestClient
+
+    doc = (ROOT / "docs" / "safety.md").read_text(encoding="utf-8")
+    marked = re.search(r"<!-- intended-use:start -->(.*?)<!-- intended-use:end -->", doc, re.S)
+    assert marked, "docs/safety.md marks its intended-use statement"
+    statement = " ".join(marked.group(1).split())
+    assert statement.startswith("miliacheck is for people over 16"), statement
+    page = TestClient(create_app(kb=kb, store=store)).get("/")
+    assert page.status_code == 200
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert statement in shown, "the home page and docs/safety.md must say the same"

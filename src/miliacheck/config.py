@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import limits
+
 from miliacheck.clinic.hours import parse_hours
 
 HELP = {
@@ -36,6 +38,8 @@ HELP = {
     "smtp_port": "The mail server's port.",
     "smtp_from": "The sender address of the clinic's email.",
     "session_hours": "How long a clinician's login lasts.",
+    "rate_limit": "API requests allowed per client address, e.g. '600/minute' (per worker).",
+    "rate_limit_exempt": "Client addresses the rate limit skips, comma-separated (benchmarks).",
 }
 
 
@@ -59,6 +63,8 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "miliacheck@localhost"
     session_hours: int = 8
+    rate_limit: str = "600/minute"
+    rate_limit_exempt: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,6 +89,12 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that cannot work, naming the variable."""
+        try:
+            limits.parse(self.rate_limit)
+        except ValueError:
+            raise ValueError(
+                f"MILIACHECK_RATE_LIMIT must be like '600/minute', not {self.rate_limit!r}"
+            ) from None
         try:
             parse_hours(self.clinic_hours, self.clinic_timezone)
         except ValueError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from miliacheck import metrics
 from miliacheck.engine.case import parse_case
 from miliacheck.engine.interview import apply_answer
 from miliacheck.errors import CaseError, ConflictError, NotFoundError
@@ -85,6 +86,10 @@ def start(kb: KnowledgeBase, store: Store, body: object) -> dict[str, Any]:
     )
     with store.session() as s:
         s.add(row)
+    metrics.INTERVIEWS_STARTED.inc()
+    if row.done:
+        metrics.INTERVIEWS_FINISHED.inc()
+        metrics.RESULTS.labels(result["triage"]["level"]).inc()
     return view(row)
 
 
@@ -206,7 +211,11 @@ def _save(kb: KnowledgeBase, row: InterviewRow, answers: list[dict[str, Any]]) -
     row.case = case
     row.result = result
     row.kb_version = kb.version
-    row.done = result["next_question"] is None
+    finished = result["next_question"] is None
+    if finished and not row.done:
+        metrics.INTERVIEWS_FINISHED.inc()
+        metrics.RESULTS.labels(result["triage"]["level"]).inc()
+    row.done = finished
     row.updated_at = now()
 
 

@@ -63,6 +63,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/fhir/Questionnaire/miliacheck"): "public",
     ("GET", "/api/v1/fhir/CodeSystem"): "public",
     ("GET", "/api/v1/health"): "public",
+    ("GET", "/api/v1/ready"): "public",
+    ("GET", "/metrics"): "public",  # counts by route and care level only: no personal data
     ("GET", "/"): "public",
     ("GET", "/check"): "public",
     ("POST", "/check"): "public",

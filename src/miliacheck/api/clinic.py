@@ -9,9 +9,15 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from miliacheck.api.openapi import (
+    OBJECTS,
+    consultation_made_schema,
+    request_schema,
+    responses,
+)
 from miliacheck.clinic import accounts, consultations, fhir, mail
 from miliacheck.config import Settings
 from miliacheck.errors import MiliacheckError
@@ -20,6 +26,12 @@ from miliacheck.store import Store
 
 SESSION_COOKIE = "mc_session"
 FHIR_JSON = "application/fhir+json"
+
+
+class FhirJSON(JSONResponse):
+    """Documents a route's answer as FHIR JSON (the routes build their own responses)."""
+
+    media_type = FHIR_JSON
 
 
 class Unauthorised(MiliacheckError):
@@ -59,6 +71,7 @@ def mount_clinic_api(
         "/api/v1/consultations",
         status_code=201,
         summary="Ask the clinic for a consultation from a result (interview_id or case)",
+        responses=responses(413, 422, ok=consultation_made_schema(), status=201),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -71,17 +84,27 @@ def mount_clinic_api(
         made = await run_in_threadpool(consultations.create, kb, store, body, (), notify)
         return json(made, 201)
 
-    @app.get("/api/v1/consultations", summary="The clinicians' queue: most urgent first")
+    @app.get(
+        "/api/v1/consultations",
+        summary="The clinicians' queue: most urgent first",
+        responses=responses(401, 422, ok=OBJECTS),
+    )
     def queue(request: Request, everything: bool = False) -> Response:
         return json(consultations.queue(store, need_clinician(request), everything))
 
-    @app.get("/api/v1/consultations/{consultation_id}", summary="One request (clinicians)")
+    @app.get(
+        "/api/v1/consultations/{consultation_id}",
+        summary="One request (clinicians)",
+        responses=responses(401, 404, ok={"type": "object"}),
+    )
     def read(request: Request, consultation_id: str) -> Response:
         return json(consultations.for_clinician(store, need_clinician(request), consultation_id))
 
     @app.get(
         "/api/v1/consultations/{consultation_id}/fhir",
         summary="The request as an HL7 FHIR R4 Bundle (clinicians)",
+        response_class=FhirJSON,
+        responses=responses(401, 404),
     )
     def export(request: Request, consultation_id: str) -> Response:
         who = need_clinician(request)
@@ -89,15 +112,28 @@ def mount_clinic_api(
         consultations.audit_export(store, who, consultation_id, "fhir")
         return json(fhir.bundle(kb, record, settings.public_url), media_type=FHIR_JSON)
 
-    @app.get("/api/v1/requests/{key}", summary="Your request, through its private link")
+    @app.get(
+        "/api/v1/requests/{key}",
+        summary="Your request, through its private link",
+        responses=responses(404, ok=request_schema()),
+    )
     def mine(key: str) -> Response:
         return json(consultations.for_person(store, key))
 
-    @app.post("/api/v1/requests/{key}/withdraw", summary="Withdraw your request")
+    @app.post(
+        "/api/v1/requests/{key}/withdraw",
+        summary="Withdraw your request",
+        responses=responses(404, 409, ok=request_schema()),
+    )
     def withdraw(key: str) -> Response:
         return json(consultations.withdraw(store, key))
 
-    @app.delete("/api/v1/requests/{key}", status_code=204, summary="Erase your request")
+    @app.delete(
+        "/api/v1/requests/{key}",
+        status_code=204,
+        summary="Erase your request",
+        responses=responses(404),
+    )
     def erase(key: str) -> Response:
         consultations.erase(store, key)
         return Response(status_code=204)
@@ -105,11 +141,16 @@ def mount_clinic_api(
     @app.get(
         "/api/v1/fhir/Questionnaire/miliacheck",
         summary="The interview as a FHIR R4 Questionnaire",
+        response_class=FhirJSON,
     )
     def questionnaire() -> Response:
         return json(fhir.questionnaire(kb, settings.public_url), media_type=FHIR_JSON)
 
-    @app.get("/api/v1/fhir/CodeSystem", summary="The project's FHIR CodeSystems")
+    @app.get(
+        "/api/v1/fhir/CodeSystem",
+        summary="The project's FHIR CodeSystems",
+        response_class=FhirJSON,
+    )
     def code_systems() -> Response:
         return json(fhir.code_systems(kb, settings.public_url), media_type=FHIR_JSON)
 

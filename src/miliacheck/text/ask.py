@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from miliacheck.engine.case import Case
 from miliacheck.engine.rules import holds
@@ -23,10 +23,18 @@ from miliacheck.engine.triage import LEVEL_RANK
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.text.reader import CERTAIN, read
 
+if TYPE_CHECKING:
+    from miliacheck.text.semantic import Embedder
+
 WORD = re.compile(r"[a-z0-9]+")
 CITE = re.compile(r"\s*\[@[^\]]+\]")
 LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-BOOST = 0.3  # each question word in an article's title multiplies its passages' scores (estimate)
+HEADING_WEIGHT = 3  # a heading word counts as this many body words (estimate)
+TITLE_WEIGHT = 1  # a title word, in every passage of the article (estimate)
+SUBJECT_BOOST = 1.0  # saying an article's name multiplies its passages' scores (estimate)
+COORD = 1.0  # a passage matching part of the question's weight keeps that share (estimate)
+K1, B = 1.2, 0.75  # BM25's usual constants
+SEMANTIC_DEPTH = 20  # the semantic ranking's passages that enter the fusion (estimate)
 MIN_SCORE = 1.5  # BM25: below this nothing in the library answers the question (estimate)
 QUESTION = re.compile(
     r"\?|^\s*(what|why|how|when|where|who|which|can|could|should|is|are|do|does|did|will|would|may|might)\b",
@@ -75,16 +83,57 @@ def passages(kb: KnowledgeBase) -> list[Passage]:
     return out
 
 
+def _stem(w: str) -> str:
+    """A light suffix stripper: 'popping', 'popped' and 'pops' -> 'pop'; 'babies' -> 'baby';
+    'painful' -> 'pain'; 'squeeze' and 'squeezing' -> 'squeez'. Short words stay."""
+    if len(w) < 4 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix, keep in (("ing", 3), ("ed", 4), ("ful", 3), ("ness", 3), ("ly", 4), ("ment", 4)):
+        if w.endswith(suffix) and len(w) - len(suffix) >= keep:
+            w = w[: -len(suffix)]
+            if suffix in ("ing", "ed") and len(w) > 3 and w[-1] == w[-2] and w[-1] in "bdgmnprt":
+                w = w[:-1]
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def _fold_phrases(text: str, fold: dict[str, str]) -> str:
+    """Multi-word spellings ('sebaceous cyst') are folded before the text is split."""
+    for phrase, to in _phrases(fold):
+        text = phrase.sub(to, text)
+    return text
+
+
+_PHRASES: dict[int, tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]] = {}
+
+
+def _phrases(fold: dict[str, str]) -> list[tuple[re.Pattern[str], str]]:
+    cached = _PHRASES.get(id(fold))
+    if cached is not None and cached[0] is fold:
+        return cached[1]
+    out = [
+        (re.compile(rf"\b{re.escape(k)}\b"), v)
+        for k, v in sorted(fold.items(), key=lambda kv: -len(kv[0]))
+        if " " in k or "-" in k or "'" in k
+    ]
+    _PHRASES[id(fold)] = (fold, out)
+    return out
+
+
 def _words(text: str, fold: dict[str, str]) -> list[str]:
-    stop = _STOP
     out = []
-    for w in WORD.findall(text.lower()):
+    for w in WORD.findall(_fold_phrases(text.lower().replace("\u2019", "'"), fold)):
         w = fold.get(w, w)
-        if w in stop:
-            continue
-        if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
+        for part in w.split():
+            if part in _STOP:
+                continue
+            out.append(_stem(part))
     return out
 
 
@@ -147,61 +196,181 @@ _STOP = frozenset(
         "ur",
         "pls",
         "please",
+        "he",
+        "she",
+        "him",
+        "his",
+        "her",
+        "hers",
+        "we",
+        "our",
+        "us",
+        "been",
+        "really",
+        "very",
+        "just",
+        "also",
+        "doesn",
+        "don",
+        "isn",
+        "aren",
+        "won",
+        "wasn",
+        "didn",
+        "cant",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "re",
+        "ve",
+        "m",
     ]
 )
 
 
-def _index(kb: KnowledgeBase) -> Any:
+@dataclass
+class _Index:
+    passages: list[Passage]
+    docs: list[Counter[str]]  # body, heading and title words, the last two weighted
+    df: Counter[str]
+    avg: float
+    fold: dict[str, str]
+    subjects: dict[str, set[str]]  # article -> the words of its name (slug)
+    subject_idf: dict[str, float]
+    by_passage: dict[Passage, Counter[str]]
+
+
+def _index(kb: KnowledgeBase) -> _Index:
     cached = _INDEX.get(id(kb))
     if cached is not None and cached[0] is kb:
-        return cached[1]
-    fold = {str(k): str(v) for k, v in (kb.lexicon.get("ask_spellings") or {}).items()}
+        return cast(_Index, cached[1])
+    fold = {
+        str(k).lower(): str(v).lower() for k, v in (kb.lexicon.get("ask_spellings") or {}).items()
+    }
     ps = passages(kb)
-    docs = [Counter(_words(" ".join([p.title] * 2 + [p.heading] * 3 + [p.text]), fold)) for p in ps]
+    docs = []
+    for p in ps:
+        d = Counter(_words(p.text, fold))
+        for w in _words(p.heading, fold):
+            d[w] += HEADING_WEIGHT
+        for w in _words(p.title, fold):
+            d[w] += TITLE_WEIGHT
+        docs.append(d)
     df: Counter[str] = Counter()
     for d in docs:
         df.update(d.keys())
     avg = sum(sum(d.values()) for d in docs) / max(1, len(docs))
-    index = (ps, docs, df, avg, fold)
+    subjects = {a.slug: _name(a.slug, a.title, fold) for a in kb.articles.values()}
+    sdf: Counter[str] = Counter(w for ws in subjects.values() for w in ws)
+    n = max(1, len(subjects))
+    subject_idf = {w: math.log(1 + n / c) for w, c in sdf.items()}
+    index = _Index(ps, docs, df, avg, fold, subjects, subject_idf, dict(zip(ps, docs, strict=True)))
     _INDEX[id(kb)] = (kb, index)
     return index
 
 
+def _name(slug: str, title: str, fold: dict[str, str]) -> set[str]:
+    """An article's name: its slug's words, the words of its title before a colon
+    ('Stye and chalazion: ...'), and a one-word synonym in brackets ('(de-roofing)')."""
+    extra: set[str] = set()
+    if ":" in title:
+        extra |= set(_words(re.sub(r"\([^)]*\)", " ", title.split(":")[0]), fold))
+    for inner in re.findall(r"\(([^)\s]+)\)", title):
+        extra |= set(_words(inner, fold))
+    return set(_words(slug.replace("-", " "), fold)) | (extra - {_stem(g) for g in GENERIC})
+
+
 def _terms(kb: KnowledgeBase, question: str) -> tuple[list[str], list[str]]:
-    """The question's words in the library's spelling, and the words the library lacks."""
-    _, _, df, _, fold = _index(kb)
-    terms, unknown = [], []
-    for t in _words(question, fold):
-        if t not in df and len(t) >= 6:
-            close = difflib.get_close_matches(t, _vocabulary(kb), n=1, cutoff=0.88)
+    """The question's words in the library's spelling, and the words the library lacks.
+    A misspelt word ('contageous') is read as the closest library word of the same start."""
+    ix = _index(kb)
+    terms: list[str] = []
+    unknown: list[str] = []
+    for t in _words(question, ix.fold) + _intents(kb, question):
+        if t not in ix.df and len(t) >= 6:
+            close = [
+                c
+                for c in difflib.get_close_matches(t, _vocabulary(kb), n=3, cutoff=0.85)
+                if c[:2] == t[:2]
+            ]
             t = close[0] if close else t
-        (terms if t in df else unknown).append(t)
+        (terms if t in ix.df else unknown).append(t)
     return terms, unknown
 
 
+def _intents(kb: KnowledgeBase, question: str) -> list[str]:
+    """The library's words for what a question asks ('why do...' asks for a cause, 'is it
+    true that...' about a myth): the lexicon's ``ask_intents``."""
+    ix = _index(kb)
+    q = " ".join(WORD.findall(question.lower().replace("\u2019", "'").replace("'", "")))
+    out: list[str] = []
+    for target, phrases in (kb.lexicon.get("ask_intents") or {}).items():
+        plain = [" ".join(WORD.findall(str(ph).lower().replace("'", ""))) for ph in phrases]
+        if any(re.search(rf"\b{re.escape(ph)}\b", q) for ph in plain if ph):
+            out.extend(_words(str(target), ix.fold))
+    return out
+
+
+_VOCAB: dict[int, tuple[KnowledgeBase, list[str]]] = {}
+
+
 def _vocabulary(kb: KnowledgeBase) -> list[str]:
-    return sorted(_index(kb)[2])
+    cached = _VOCAB.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = (kb, sorted(_index(kb).df))
+        _VOCAB[id(kb)] = cached
+    return cached[1]
+
+
+def subject_weight(kb: KnowledgeBase, article: str, terms: set[str]) -> float:
+    """How much of an article's name the question says, weighted by how telling each
+    name word is: 'stye' names one article, 'milia' a dozen."""
+    ix = _index(kb)
+    name = ix.subjects.get(article, set())
+    total = sum(ix.subject_idf[w] for w in name)
+    said = sum(ix.subject_idf[w] for w in name & terms)
+    return said * said / total if total else 0.0
+
+
+def lexical_scores(kb: KnowledgeBase, question: str) -> list[tuple[float, Passage]]:
+    """Every passage with a positive score: BM25 over body, heading and title words,
+    multiplied by how much of the article's name the question says."""
+    ix = _index(kb)
+    terms = list(dict.fromkeys(_terms(kb, question)[0]))
+    n = len(ix.docs)
+    said = set(terms)
+    boost = {a: 1 + SUBJECT_BOOST * subject_weight(kb, a, said) for a in ix.subjects}
+    idf = {t: math.log(1 + (n - ix.df[t] + 0.5) / (ix.df[t] + 0.5)) for t in terms}
+    mass = sum(idf.values()) or 1.0
+    out = []
+    for p, d in zip(ix.passages, ix.docs, strict=True):
+        length = sum(d.values())
+        score = matched = 0.0
+        for t in terms:
+            f = d.get(t, 0)
+            if f:
+                score += idf[t] * f * (K1 + 1) / (f + K1 * (1 - B + B * length / ix.avg))
+                matched += idf[t]
+        if score > 0:
+            coord = (matched / mass) ** COORD
+            out.append((score * coord * boost.get(p.article, 1.0), p))
+    return sorted(out, key=lambda x: -x[0])
+
+
+def best_per_article(
+    ranked: list[tuple[float, Passage]], limit: int
+) -> list[tuple[float, Passage]]:
+    best: dict[str, tuple[float, Passage]] = {}
+    for score, p in ranked:
+        if p.article not in best:
+            best[p.article] = (score, p)
+    return sorted(best.values(), key=lambda x: -x[0])[:limit]
 
 
 def search(kb: KnowledgeBase, question: str, limit: int = 3) -> list[tuple[float, Passage]]:
     """The best passage of each of the best ``limit`` articles, by BM25 with title boost."""
-    ps, docs, df, avg, fold = _index(kb)
-    terms, _ = _terms(kb, question)
-    n = len(docs)
-    titles = {p.article: set(_words(p.title + " " + p.article.replace("-", " "), fold)) for p in ps}
-    best: dict[str, tuple[float, Passage]] = {}
-    for p, d in zip(ps, docs, strict=True):
-        length = sum(d.values())
-        score = 0.0
-        for t in terms:
-            f = d.get(t, 0)
-            if f:
-                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-                score += idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / avg))
-        score *= 1 + BOOST * len(titles[p.article] & set(terms))
-        if score > 0 and (p.article not in best or score > best[p.article][0]):
-            best[p.article] = (score, p)
-    return sorted(best.values(), key=lambda x: -x[0])[:limit]
+    return best_per_article(lexical_scores(kb, question), limit)
 
 
 GENERIC = frozenset(
@@ -245,59 +414,194 @@ GENERIC = frozenset(
 )
 
 
-def out_of_scope(kb: KnowledgeBase, question: str, hits: list[tuple[float, Passage]]) -> bool:
-    """Nothing in the library answers it. A question naming something the library is about
-    (milia, a condition, a treatment) is in scope; otherwise a question whose own words the
-    library lacks ('shingles', 'tax') and which matches fewer than two telling words is not."""
-    terms, unknown = _terms(kb, question)
-    if not hits or not terms:
-        return True
-    topics = [str(t) for t in (kb.lexicon.get("ask_not_covered") or [])]
-    if any(re.search(rf"\b{re.escape(t)}\b", question, re.I) for t in topics):
-        return True
-    ps, docs, df, _, fold = _index(kb)
-    subjects = {w for p in ps for w in _words(p.article.replace("-", " "), fold)} - GENERIC
-    if set(terms) & subjects:
-        return False
-    if hits[0][0] < MIN_SCORE:
-        return True
-    if not unknown:
-        return False
-    n = len(docs)
-    top = _doc_of(kb, hits[0][1])
-    telling = [t for t in set(terms) if t in top and math.log(n / df[t]) >= 1.5]
-    return len(telling) < 2
-
-
-def _doc_of(kb: KnowledgeBase, p: Passage) -> Counter[str]:
-    ps, docs, *_ = _index(kb)
-    return dict(zip(ps, docs, strict=True)).get(p, Counter())  # type: ignore[return-value]
-
-
-CAUTION_HEADINGS = re.compile(
-    r"\b(not|never|safety|safe|risk|risks|avoid|danger|harm|why you should)\b", re.I
+NAMING = re.compile(
+    r"\b(?:is it|is this|is that|are they|are these|could it be|could this be|might it be|"
+    r"do i have|have i got|has she got|has he got|does she have|does he have)\s+"
+    r"(?:a |an |the |just |really |maybe |probably )?([a-z'-]+(?: [a-z'-]+)?)",
+    re.I,
 )
 
 
-def _risky(kb: KnowledgeBase, question: str) -> bool:
-    words = [str(w) for w in (kb.lexicon.get("ask_caution") or [])]
-    return any(re.search(rf"\b{re.escape(w)}\b", question, re.I) for w in words)
+def _domain(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
+    """The words that put a question in the library's field: the articles' names (their
+    slugs, less generic words) and the lexicon's ``ask_domain`` words (bump, spot, eyelid...)."""
+    ix = _index(kb)
+    generic = {_stem(g) for g in GENERIC} | GENERIC
+    subjects = {w for ws in ix.subjects.values() for w in ws} - generic
+    extra = {str(w) for w in (kb.lexicon.get("ask_domain") or [])}
+    domain = {w for e in extra for w in _words(e, ix.fold)}
+    return subjects, domain
 
 
-def _caution(kb: KnowledgeBase, question: str, articles: list[str]) -> Passage | None:
-    """The best-matching cautionary passage (a 'What not to do' or safety section) among
-    the articles that answer the question, best article first."""
-    ps, docs, *_ = _index(kb)
+def out_of_scope(kb: KnowledgeBase, question: str, hits: list[tuple[float, Passage]]) -> bool:
+    """Nothing in the library answers it. A question naming something the library is about
+    (milia, a condition, a treatment) is in scope. Otherwise it is out of scope when it
+    names a topic the library does not cover (the lexicon's ``ask_not_covered``), has no
+    word of the library's field (bumps, spots, eyelids...), asks 'is it X?' of an X the
+    library never mentions, or matches nothing well enough."""
     terms, _ = _terms(kb, question)
-    best: tuple[float, Passage] | None = None
-    for rank, article in enumerate(articles):
-        for p, d in zip(ps, docs, strict=True):
-            if p.article != article or not (p.safety or CAUTION_HEADINGS.search(p.heading)):
-                continue
-            score = sum(d.get(t, 0) for t in terms) / (1 + rank)
-            if best is None or score > best[0]:
-                best = (score, p)
-    return best[1] if best else None
+    if not hits or not terms:
+        return True
+    subjects, domain = _domain(kb)
+    said = set(terms)
+    if said & subjects:
+        return False
+    topics = [str(t) for t in (kb.lexicon.get("ask_not_covered") or [])]
+    if any(re.search(rf"\b{re.escape(t)}\b", question, re.I) for t in topics):
+        return True
+    if not said & domain:
+        return True
+    ix = _index(kb)
+    for m in NAMING.finditer(question):
+        named = _words(m.group(1), ix.fold)
+        if named and all(w not in ix.df and len(w) >= 4 for w in named[:1]):
+            return True
+    return hits[0][0] < MIN_SCORE
+
+
+CAUTION_HEADINGS = re.compile(
+    r"\b(not to do|never|do not|safety|safe|risks?|avoid|danger|harm|should not|myth)\b", re.I
+)
+
+
+def _cues(kb: KnowledgeBase) -> re.Pattern[str]:
+    cues = [str(c) for c in (kb.lexicon.get("ask_caution_cues") or [])] or ["do not", "never"]
+    return re.compile("|".join(rf"\b{re.escape(c)}\b" for c in cues), re.I)
+
+
+def cautionary(kb: KnowledgeBase, p: Passage) -> bool:
+    """A passage that warns: a safety note, a 'What not to do' section, or text that says
+    at least twice what not to do ('do not', 'never', 'only by a professional'...)."""
+    if p.safety or CAUTION_HEADINGS.search(p.heading):
+        return True
+    return len(_cues(kb).findall(p.text)) >= 2
+
+
+def _mentions(kb: KnowledgeBase, key: str, question: str) -> bool:
+    return _mentions_any([str(w) for w in (kb.lexicon.get(key) or [])], question)
+
+
+def _cautions(
+    kb: KnowledgeBase, ranked: list[tuple[float, Passage]], hits: list[tuple[float, Passage]]
+) -> list[Passage]:
+    """The library's cautions for a question about doing something to the skin: the
+    best-matching cautionary passage of each article that answers it, and the first
+    article's own 'What not to do' or safety section; the best in the library when none
+    of them warns."""
+    warn = [(s, p) for s, p in ranked if cautionary(kb, p)]
+    out: list[Passage] = []
+    for _, hit in hits:
+        mine = [p for _, p in warn if p.article == hit.article]
+        if mine:
+            out.append(mine[0])
+        if mine and len(out) == 1:
+            own = next((p for p in mine if CAUTION_HEADINGS.search(p.heading)), None)
+            if own is not None and own not in out:
+                out.append(own)
+    if not out and warn:
+        out.append(warn[0][1])
+    return out
+
+
+def _place_cautions(
+    kb: KnowledgeBase, question: str, ranked: list[tuple[float, Passage]]
+) -> list[Passage]:
+    """For a question about a place where the library always cautions (the lexicon's
+    ``ask_caution_places``: library words -> the ways people say the place), the
+    best-matching cautionary passage that speaks of that place."""
+    ix = _index(kb)
+    out: list[Passage] = []
+    for words, phrases in (kb.lexicon.get("ask_caution_places") or {}).items():
+        if not _mentions_any([str(p) for p in phrases], question):
+            continue
+        place = set(_words(str(words), ix.fold))
+        best = next(
+            (p for _, p in ranked if cautionary(kb, p) and place & set(_words(p.text, ix.fold))),
+            None,
+        )
+        if best is not None and best not in out:
+            out.append(best)
+    return out
+
+
+def _mentions_any(words: list[str], question: str) -> bool:
+    q = question.replace("\u2019", "'")
+    return any(re.search(rf"\b{re.escape(w)}\b", q, re.I) for w in words)
+
+
+def _safety_notes(kb: KnowledgeBase, p: Passage) -> list[Passage]:
+    """The safety note of every treatment a passage is about: its own article's when it
+    belongs to a treatment article, and that of each treatment its heading names
+    ('4. Laser treatment' in the overview comes with the laser article's safety note)."""
+    ix = _index(kb)
+    if p.safety:
+        return []
+    heading = set(_words(p.heading, ix.fold))
+    generic = set(_words("milia treatment for", ix.fold))
+    notes = []
+    for q in ix.passages:
+        if not q.safety or not q.treatment:
+            continue
+        named = ix.subjects.get(q.article, set()) - generic
+        if q.article == p.article or (named and named <= heading):
+            notes.append(q)
+    return notes
+
+
+def _phrase(ph: str) -> re.Pattern[str]:
+    """A phrase of the lexicon as a pattern: whole words, any case, curly or straight
+    apostrophes, '*' for up to three words ('hurts when * moves')."""
+    cached = _PATTERNS.get(ph)
+    if cached is None:
+        parts = [
+            r"\s+".join(re.escape(w) for w in part.split())
+            for part in ph.lower().replace("\u2019", "'").split("*")
+        ]
+        body = r"(?:\s+\S+){0,3}\s+".join(p for p in parts if p)
+        head = r"\b" if ph[:1].isalnum() else ""
+        tail = r"\b" if ph[-1:].isalnum() else ""
+        cached = _PATTERNS[ph] = re.compile(head + body + tail, re.I)
+    return cached
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _groups_hold(groups: list[list[str]], question: str) -> bool:
+    q = question.replace("\u2019", "'")
+    return all(any(_phrase(str(ph)).search(q) for ph in group) for group in groups)
+
+
+def emergency_signs(kb: KnowledgeBase, question: str) -> tuple[set[str], list[tuple[str, str]]]:
+    """What the lexicon's ``ask_emergency`` recognises: findings for the triage floors
+    (which decide with the age), and emergencies the library states itself, each with the
+    library's sentence saying what to do now (article, sentence)."""
+    spec = kb.lexicon.get("ask_emergency") or {}
+    findings = {
+        str(fid)
+        for fid, ways in (spec.get("findings") or {}).items()
+        if any(_groups_hold(groups, question) for groups in ways)
+    }
+    said: list[tuple[str, str]] = []
+    for rule in spec.get("library") or []:
+        if _groups_hold(rule["all"], question):
+            sentence = library_sentence(kb, rule["article"], rule["says"])
+            if sentence:
+                said.append((rule["article"], sentence))
+    return findings, said
+
+
+def library_sentence(kb: KnowledgeBase, slug: str, fragment: str) -> str | None:
+    """The line of an article (a bullet or a paragraph) that contains ``fragment``, as
+    shown: without citation markers, links or list marks."""
+    article = kb.articles.get(slug)
+    if article is None:
+        return None
+    for line in article.body.splitlines():
+        shown = LINK.sub(r"\1", CITE.sub("", line)).strip().lstrip("-* ").strip()
+        if fragment.lower() in shown.lower():
+            return shown
+    return None
 
 
 def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -326,46 +630,98 @@ def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[s
     return case, {"age_years": case.get("age_years", age_any)}
 
 
-def ask(kb: KnowledgeBase, question: str) -> dict[str, Any]:
-    """The answer of the issue's shape: passages, emergency, out of scope, checker offer."""
+def ranking(
+    kb: KnowledgeBase, question: str, embedder: Embedder | None
+) -> tuple[list[tuple[float, Passage]], list[tuple[float, Passage]]]:
+    """The lexical ranking, and the ranking to show: the same without an embedder, else
+    the lexical and semantic rankings fused (reciprocal rank fusion)."""
+    lexical = lexical_scores(kb, question)
+    if embedder is None:
+        return lexical, lexical
+    from miliacheck.text.semantic import fuse, passage_vectors, similarities
+
+    ix = _index(kb)
+    vectors = passage_vectors(embedder, [embedding_text(p) for p in ix.passages])
+    sims = similarities(embedder, question, vectors)
+    order = sorted(range(len(ix.passages)), key=lambda i: -sims[i])[:SEMANTIC_DEPTH]
+    semantic = [ix.passages[i] for i in order]
+    return lexical, fuse([[p for _, p in lexical], semantic])
+
+
+def embedding_text(p: Passage) -> str:
+    """What a passage's embedding is computed from: its article's title, its heading and
+    its text (the model reads the first 256 word pieces)."""
+    return f"{p.title}. {p.heading}. {p.text}"
+
+
+def ask(
+    kb: KnowledgeBase,
+    question: str,
+    *,
+    semantic: bool = True,
+    embedder: Embedder | None = None,
+) -> dict[str, Any]:
+    """The answer of the issue's shape: passages, emergency, out of scope, checker offer.
+    Semantic search joins the lexical one when the extra is installed (or an ``embedder``
+    is given), unless ``semantic`` is false."""
+    if semantic and embedder is None:
+        from miliacheck.text.semantic import default_embedder
+
+        embedder = default_embedder()
     question = question[:1000]
     described, extra = _case_from(kb, question)
     age = extra["age_years"]
     if age is None:
         # "my baby ..." with no age: check it as a young baby, the cautious reading.
         age = 0.1 if re.search(r"\b(baby|newborn|bub)\b", question, re.I) else 30.0
+    signs, stated = emergency_signs(kb, question)
     probe = Case(
         age_years=float(age),
         locations=tuple(described.get("locations", [])) or None,
-        findings={k: v for k, v in described.get("findings", {}).items() if v},
+        findings={
+            **{k: v for k, v in described.get("findings", {}).items() if v},
+            **dict.fromkeys(signs, True),
+        },
     )
     urgent = [
         r
         for r in kb.triage.floors
         if LEVEL_RANK[r.level] >= LEVEL_RANK["urgent"] and holds(r.when, probe)
     ]
-    emergency = bool(urgent)
-    advice = " ".join(dict.fromkeys(r.instruction or r.reason for r in urgent)) or None
-    hits = search(kb, question)
-    nothing = out_of_scope(kb, question, hits)
-    risky = _risky(kb, question)
+    emergency = bool(urgent or stated)
+    sentences = [r.instruction or r.reason for r in urgent] + [s for _, s in stated]
+    advice = " ".join(dict.fromkeys(sentences)) or None
+    lexical, ranked = ranking(kb, question, embedder if semantic else None)
+    lexical_hits = best_per_article(lexical, 3)
+    hits = best_per_article(ranked, 3)
+    nothing = out_of_scope(kb, question, lexical_hits)
     shown: list[Passage] = []
     if hits and (not nothing or emergency):  # in an emergency, show what the library says too
-        best = hits[0][0]
-        for score, p in hits:
-            if score >= max(MIN_SCORE, 0.5 * best) and p not in shown:
+        diy = _mentions(kb, "ask_caution", question)
+        if diy and not nothing:
+            # A question about doing something to the skin gets the library's caution first.
+            shown.extend(_cautions(kb, ranked, hits))
+        best = lexical_hits[0][0] if lexical_hits else 0.0
+        lexical_score = {p: score for score, p in lexical}
+        for i, (_, p) in enumerate(hits):
+            if i == 0 or lexical_score.get(p, 0.0) >= max(MIN_SCORE, 0.5 * best):
                 shown.append(p)
-                if p.treatment and not p.safety:
-                    note = next(
-                        (q for q in passages(kb) if q.article == p.article and q.safety), None
-                    )
-                    if note is not None and note not in shown:
-                        shown.append(note)
-    if risky and not nothing:
-        # A question about doing it yourself always gets the library's caution.
-        caution = _caution(kb, question, [p.article for _, p in hits])
-        if caution is not None and caution not in shown:
-            shown.insert(min(1, len(shown)), caution)
+        for c in _place_cautions(kb, question, ranked) if not nothing else []:
+            # Near the eye, the library's caution for that place comes right after the answer.
+            if c not in shown:
+                shown.insert(1, c)
+    for slug, sentence in reversed(stated):  # the library's own word on the emergency first
+        said = next(
+            (p for p in _index(kb).passages if p.article == slug and sentence in p.text), None
+        )
+        if said is not None:
+            shown = [said, *(p for p in shown if p != said)]
+    out: list[Passage] = []
+    for p in shown:  # a passage about a treatment always comes with its safety note
+        for q in [p, *_safety_notes(kb, p)]:
+            if q not in out:
+                out.append(q)
+    shown = out
     fields = sum(1 for k in described if k != "age_years") + len(described.get("findings", {}))
     offer = not emergency and fields >= 2 and not QUESTION.search(question)
     if described.get("locations") and not QUESTION.search(question.split(".")[0]):

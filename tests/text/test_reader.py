@@ -317,3 +317,21 @@ def test_a_count_of_a_part_is_not_the_count(text: str) -> None:
 def test_a_count_with_its_noun_is_still_the_count() -> None:
     assert stated("One bump on my ear")["count"] == ["one"]
     assert stated("a few white spots on her nose")["count"] == ["few"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the lump on my cheek has been growing for about three months",
+        "white spots on his arms, they've spread a lot over the last two weeks",
+        "tiny bumps on my face, they all came up within a few days",
+        "I started new pills and a few weeks after that the bumps came",
+        "the bump on her lid has got bigger over the past month",
+    ],
+)
+def test_how_long_a_change_took_is_not_how_long_they_have_been_there(text: str) -> None:
+    assert "duration_days" not in stated(text)
+
+
+def test_how_long_they_have_been_there_is_still_read() -> None:
+    assert stated("white bumps on my nose for about three months")["duration_days"] == [91.2]

@@ -587,6 +587,11 @@ def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
         return False
     if re.search(r"\bas an?\b", text[m.end() : m.end() + 8], re.I):
         return False
+    after = re.findall(r"[\w']+", text[m.end() : m.end() + 20].lower())[:1]
+    if set(after) & set(lex["duration_relative"]) or _just_before(
+        text, m.start() + len(m.group(0)) - len(m.group(0).lstrip()), lex["duration_of_a_change"], 2
+    ):
+        return False
     return bool(BUMPS.search(clause)) and not EVENT.search(clause)
 
 

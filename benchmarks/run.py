@@ -1,8 +1,11 @@
 """The project's benchmarks: `make bench` writes benchmarks/results.json and the README table.
 
 1. In-process: one assess with next-question selection (median, p99) over 500+ cases.
-2. API: wrk pinned to one core against one uvicorn worker pinned to another, 500+
-   distinct cases in rotation, no result cache (median, p99, requests/s).
+2. HTTP: wrk pinned to one core against uvicorn pinned to the other (1 and 2 workers, the
+   best kept), 500+ distinct requests in rotation, no result cache, the rate limiter on with
+   the benchmark client exempt: assess (structured, and with narratives) and stored-interview
+   steps on SQLite and PostgreSQL (median, p99, requests/s, memory per worker).
+3. Page render time, in process.
 3. The same posterior by pgmpy exact inference, as a time ratio.
 4. Accuracy: the evaluation harness on the dev and project vignettes (both modes).
 """
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -121,82 +125,114 @@ def free_port() -> int:
 
 
 WRK_LUA = """
-local bodies = {}
+local reqs = {}
 local i = 0
-for line in io.lines("%s") do bodies[#bodies + 1] = line end
+for line in io.lines("%s") do
+  local tab = string.find(line, "\t")
+  reqs[#reqs + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+end
 request = function()
-  i = i %% #bodies + 1
-  return wrk.format("POST", "/api/v1/assess", {["Content-Type"] = "application/json"}, bodies[i])
+  i = i %% #reqs + 1
+  return wrk.format("POST", reqs[i][1], {["Content-Type"] = "application/json"}, reqs[i][2])
 end
 """
 
 
-def bench_api(
-    cases: list[dict[str, Any]], seconds: int = 20, connections: int = 8
-) -> dict[str, Any] | None:
-    if shutil.which("wrk") is None:
-        return None
-    tmp = Path(tempfile.mkdtemp())
-    bodies = tmp / "bodies.txt"
-    bodies.write_text("\n".join(json.dumps(c) for c in cases))
-    script = tmp / "rotate.lua"
-    script.write_text(WRK_LUA % bodies)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "taskset",
-            "-c",
-            "0",
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "miliacheck.api.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}"
-        subprocess.run(
-            ["taskset", "-c", "1", "wrk", "-t1", "-c4", "-d3s", "-s", str(script), url],
-            capture_output=True,
-            check=True,
-        )
-        out = subprocess.run(
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def workers_of(pid: int) -> list[int]:
+    """uvicorn's worker processes (or the process itself when it runs alone)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children += [int(c) for c in text]
+    # With --workers, the children are a resource tracker and the workers: keep Python ones
+    # that hold the app (more than 40 MB).
+    big = [c for c in children if rss_mb(c) > 40]
+    return big or [pid]
+
+
+class Server:
+    """uvicorn pinned to core 0 with ``workers`` processes, the rate limiter on and the
+    benchmark client (127.0.0.1) exempt from it by the setting made for that."""
+
+    def __init__(self, database_url: str, workers: int) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "MILIACHECK_RATE_LIMIT_EXEMPT": "127.0.0.1",
+        }
+        self.proc = subprocess.Popen(
             [
                 "taskset",
                 "-c",
-                "1",
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                str(script),
-                url,
+                "0",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "miliacheck.api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
             ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        server.terminate()
-        server.wait(10)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+            cwd=ROOT,
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.5 * workers)  # every worker up
+
+    def post(self, path: str, body: Any) -> Any:
+        req = urllib.request.Request(
+            self.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def memory(self) -> list[float]:
+        return [rss_mb(p) for p in workers_of(self.proc.pid)]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def wrk(
+    url: str, requests: list[tuple[str, Any]], seconds: int, connections: int
+) -> dict[str, Any]:
+    """wrk pinned to core 1, rotating over ``requests`` (path, JSON body)."""
+    tmp = Path(tempfile.mkdtemp())
+    lines = tmp / "requests.txt"
+    lines.write_text("\n".join(f"{p}\t{json.dumps(b)}" for p, b in requests))
+    script = tmp / "rotate.lua"
+    script.write_text(WRK_LUA % lines)
+    base = ["taskset", "-c", "1", "wrk", "-t1", "-s", str(script)]
+    subprocess.run([*base, "-c4", "-d3s", url], capture_output=True, check=True)  # warm-up
+    out = subprocess.run(
+        [*base, f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def ms(label: str) -> float:
         m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out)
@@ -204,17 +240,128 @@ def bench_api(
         value, unit = float(m.group(1)), m.group(2)
         return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 3)
 
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
-        "what": "POST /api/v1/assess, one uvicorn worker on one core, wrk on another",
-        "distinct_cases": len(cases),
-        "connections": connections,
-        "seconds": seconds,
-        "requests_per_s": rps,
+        "requests_per_s": float(rps.group(1)) if rps else 0.0,
         "median_ms": ms("50%"),
         "p99_ms": ms("99%"),
         "non_2xx": int(errors.group(1)) if errors else 0,
+        "distinct_requests": len(requests),
+        "connections": connections,
+        "seconds": seconds,
     }
+
+
+def interview_steps(server: Server, n: int) -> list[tuple[str, Any]]:
+    """``n`` stored interviews, each with its first question answered; a step replaces that
+    answer (the stored case is rebuilt, assessed and saved, as for any answer)."""
+    steps = []
+    for i in range(n):
+        age = [0.1, 2, 9, 17, 25, 34, 48, 63, 77][i % 9]
+        view = server.post("/api/v1/interviews", {"case": {"age_years": age + i / 1000}})
+        q = view["question"]
+        if q is None:
+            continue
+        value: Any = None
+        if q["type"] == "multi":
+            value = ["cheeks"] if q["fields"] == ["locations"] else []
+        body = {"question_id": q["id"], "answer": value}
+        server.post(f"/api/v1/interviews/{view['id']}/answers", body)
+        steps.append((f"/api/v1/interviews/{view['id']}/answers", body))
+    return steps
+
+
+def narrative_cases(n: int) -> list[dict[str, Any]]:
+    """Distinct cases with the person's words: the vignettes' narratives at several ages."""
+    words = [
+        r["case"]["narrative"]
+        for path in VIGNETTE_SETS.values()
+        if path.exists()
+        for r in read_vignettes(path)
+        if r["case"].get("narrative")
+    ]
+    ages = [19, 27, 34, 45, 58, 66, 71]
+    out = [
+        {"age_years": ages[i % len(ages)] + i / 1000, "narrative": w}
+        for i, w in enumerate(words * 7)
+    ]
+    return out[:n]
+
+
+def bench_http(
+    cases: list[dict[str, Any]], postgres_url: str | None, seconds: int = 10
+) -> dict[str, Any] | None:
+    """Every HTTP row at 1 and 2 workers on core 0; the best count is reported."""
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        return None
+    sqlite_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    rows: dict[str, Any] = {}
+    plans = [
+        ("assess", sqlite_url, lambda s: [("/api/v1/assess", c) for c in cases]),
+        (
+            "assess_narrative",
+            sqlite_url,
+            lambda s: [("/api/v1/assess", c) for c in narrative_cases(len(cases))],
+        ),
+        ("interview_step_sqlite", sqlite_url, lambda s: interview_steps(s, 500)),
+    ]
+    if postgres_url:
+        plans.append(("interview_step_postgresql", postgres_url, lambda s: interview_steps(s, 500)))
+    for name, url, make in plans:
+        runs = []
+        for workers in (1, 2):
+            server = Server(url, workers)
+            try:
+                run = wrk(server.url, make(server), seconds, connections=8)
+                run["workers"] = workers
+                run["memory_mb_per_worker"] = server.memory()
+            finally:
+                server.stop()
+            runs.append(run)
+        best = max(runs, key=lambda r: r["requests_per_s"])
+        rows[name] = {
+            **best,
+            "tried": [{k: r[k] for k in ("workers", "requests_per_s", "p99_ms")} for r in runs],
+        }
+    return rows
+
+
+def bench_pages(kb: KnowledgeBase, n: int = 40) -> dict[str, Any]:
+    """Server-side render time of the main pages (in process, the app's test client)."""
+    from fastapi.testclient import TestClient
+
+    from miliacheck.api import create_app
+    from miliacheck.config import Settings
+    from miliacheck.store import Store
+
+    store = Store(f"sqlite:///{tempfile.mkdtemp()}/pages.db")
+    store.migrate()
+    client = TestClient(create_app(Settings(rate_limit_exempt="testclient"), kb=kb, store=store))
+    iid = client.post(
+        "/api/v1/interviews", json={"case": {"age_years": 34, "locations": ["cheeks"]}}
+    ).json()["id"]
+    out = {}
+    for path in (
+        "/",
+        "/check",
+        f"/check/{iid}",
+        f"/check/{iid}/result",
+        "/library",
+        "/library/milia",
+    ):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            assert client.get(path).status_code == 200, path
+            times.append((time.perf_counter() - t) * 1000)
+        key = path.replace(iid, "{id}")
+        out[key] = {
+            "median_ms": round(statistics.median(times), 2),
+            "p99_ms": round(percentile(times, 0.99), 2),
+        }
+    store.dispose()
+    return out
 
 
 def bench_interview_steps(kb: KnowledgeBase, url: str, label: str, n: int = 300) -> dict[str, Any]:
@@ -273,18 +420,28 @@ def commit() -> str:
         return "unknown"
 
 
+HTTP_ROWS = {
+    "assess": "API assess (structured cases)",
+    "assess_narrative": "API assess with the person's words (narrative read)",
+    "interview_step_sqlite": "API stored-interview step, SQLite",
+    "interview_step_postgresql": "API stored-interview step, PostgreSQL",
+}
+
+
 def readme_table(results: dict[str, Any]) -> str:
     rows = ["| measure | value |", "|---|---|"]
     ip = results["in_process"]
     rows.append(
         f"| assess + next question, in process | median {ip['median_ms']} ms, p99 {ip['p99_ms']} ms |"
     )
-    api = results.get("api")
-    if api:
-        rows.append(
-            f"| API assess, 1 core, {api['distinct_cases']} cases in rotation | {api['requests_per_s']:.0f} "
-            f"req/s, median {api['median_ms']} ms, p99 {api['p99_ms']} ms |"
-        )
+    for key, label in HTTP_ROWS.items():
+        row = (results.get("http") or {}).get(key)
+        if row:
+            rows.append(
+                f"| {label}, server on 1 core ({row['workers']} worker{'s' if row['workers'] > 1 else ''}), "
+                f"{row['distinct_requests']} distinct requests | {row['requests_per_s']:.0f} req/s, "
+                f"median {row['median_ms']} ms, p99 {row['p99_ms']} ms, non-2xx {row['non_2xx']} |"
+            )
     pg = results.get("pgmpy")
     if pg:
         rows.append(
@@ -312,7 +469,62 @@ def readme_table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _postgres_steps(kb: KnowledgeBase) -> dict[str, Any] | None:
+def performance_md(results: dict[str, Any]) -> str:
+    """docs/performance.md, written from results.json by every `make bench`."""
+    m = results["machine"]
+    lines = [
+        "# Performance",
+        "",
+        "Generated by `make bench` (benchmarks/run.py) from benchmarks/results.json: do not edit.",
+        "",
+        f"Measured {results['date']} at commit {results['commit']} on {m['cpus']} cores "
+        f"({m['platform']}, Python {m['python']}), knowledge base {results['kb_version']}.",
+        "",
+        "## Method",
+        "",
+        "- HTTP rows: uvicorn pinned to core 0 (`taskset -c 0`) with 1 and then 2 worker",
+        "  processes; wrk pinned to core 1, 8 connections, 10 s after a 3 s warm-up, rotating over",
+        "  the distinct requests listed (no result cache exists). The better worker count is shown.",
+        "  The rate limiter is on; the benchmark client is exempt by `MILIACHECK_RATE_LIMIT_EXEMPT`.",
+        "- A stored-interview step replaces the answer to a stored interview's question: the case",
+        "  is rebuilt from its answers, assessed, and the interview saved, as for every answer.",
+        "  PostgreSQL runs on the same machine, unpinned (it shares core 1 with wrk).",
+        "- Memory: resident set size of each worker after its run.",
+        "",
+        "## Results",
+        "",
+        "| measure | workers | req/s | median ms | p99 ms | non-2xx | memory per worker (MB) | tried |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, label in HTTP_ROWS.items():
+        row = (results.get("http") or {}).get(key)
+        if row:
+            tried = "; ".join(
+                f"{t['workers']}w: {t['requests_per_s']:.0f}/s p99 {t['p99_ms']}"
+                for t in row["tried"]
+            )
+            lines.append(
+                f"| {label} | {row['workers']} | {row['requests_per_s']:.0f} | {row['median_ms']} | "
+                f"{row['p99_ms']} | {row['non_2xx']} | {', '.join(str(x) for x in row['memory_mb_per_worker'])} | {tried} |"
+            )
+    ip = results["in_process"]
+    lines += [
+        "",
+        f"In process (no HTTP): assess with the next question, median {ip['median_ms']} ms, "
+        f"p99 {ip['p99_ms']} ms over {ip.get('cases', 'the')} cases.",
+        "",
+        "## Page render time (server side, in process)",
+        "",
+        "| page | median ms | p99 ms |",
+        "|---|---|---|",
+    ]
+    for page, t in (results.get("pages") or {}).items():
+        lines.append(f"| `{page}` | {t['median_ms']} | {t['p99_ms']} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _postgres_url() -> str | None:
     try:
         url = subprocess.run(
             ["bash", str(ROOT / "scripts" / "postgres.sh")],
@@ -322,12 +534,13 @@ def _postgres_steps(kb: KnowledgeBase) -> dict[str, Any] | None:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
-    return bench_interview_steps(kb, url, "PostgreSQL")
+    return url or None
 
 
 def main() -> None:
     kb = load_kb()
     cases = make_cases(kb)
+    postgres_url = _postgres_url()
     results: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
@@ -341,14 +554,18 @@ def main() -> None:
         "kb_version": kb.version,
         "in_process": bench_in_process(kb, cases),
         "pgmpy": bench_pgmpy_ratio(kb, cases),
-        "api": bench_api(cases),
+        "http": bench_http(cases, postgres_url),
+        "pages": bench_pages(kb),
         "interview_sqlite": bench_interview_steps(
             kb, f"sqlite:///{tempfile.mkdtemp()}/bench.db", "SQLite"
         ),
-        "interview_postgresql": _postgres_steps(kb),
+        "interview_postgresql": (
+            bench_interview_steps(kb, postgres_url, "PostgreSQL") if postgres_url else None
+        ),
         "accuracy": bench_accuracy(kb),
     }
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (ROOT / "docs" / "performance.md").write_text(performance_md(results), encoding="utf-8")
     readme = ROOT / "README.md"
     table = readme_table(results)
     text = readme.read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from miliacheck import interviews, metrics, service
 from miliacheck.api.clinic import mount_clinic_api
@@ -124,7 +125,20 @@ def create_app(
         detail = str(exc.detail)
         errors: list[FieldError] = [{"field": None, "message": detail}]
         # exc.headers carries what the status requires, e.g. Allow on a 405.
-        return answer_error(request, exc.status_code, detail, errors, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return answer_error(request, exc.status_code, detail, errors, headers)
+
+    def allowed_methods(request: Request) -> list[str]:
+        """Every method some route answers on the request's path (for a 405's Allow)."""
+        methods: set[str] = set()
+        for route in app.router.routes:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                methods |= getattr(route, "methods", None) or set()
+        return sorted(methods)
 
     async def body_json(request: Request) -> object:
         try:

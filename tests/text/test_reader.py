@@ -335,3 +335,43 @@ def test_how_long_a_change_took_is_not_how_long_they_have_been_there(text: str) 
 
 def test_how_long_they_have_been_there_is_still_read() -> None:
     assert stated("white bumps on my nose for about three months")["duration_days"] == [91.2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a phrase with its own negation negates nothing after it
+        ("my son is not feeding well, fever since last night", {"unwell": True, "fever": True}),
+        ("he won't feed, temperature since yesterday", {"unwell": True, "fever": True}),
+        # a negation reaches along a list, not into a new clause
+        ("no itching, redness or pain", {"itchy": False, "painful": False}),
+        ("no itching and has had a fever since Monday", {"itchy": False, "fever": True}),
+        ("not itchy, painful though", {"itchy": False, "painful": True}),
+        ("does not hurt and is not itchy", {"painful": False, "itchy": False}),
+    ],
+)
+def test_negation_scope_follows_lists_and_stops_at_new_clauses(
+    text: str, expected: dict[str, bool]
+) -> None:
+    got = stated(text)
+    for fid, value in expected.items():
+        assert got.get(f"findings.{fid}") == [value], (text, fid, got)
+
+
+def test_a_denied_warning_sign_is_shown_but_still_asked() -> None:
+    case = parse_case(KB, {"age_years": 0.1, "narrative": "white spots on his nose, no fever"})
+    merged, understood, _ = with_narrative(KB, case)
+    assert "fever" not in merged.findings
+    assert any(u["field"] == "findings.fever" and u["used"] is False for u in understood)
+    result = assess_json(KB, {"age_years": 0.1, "narrative": "white spots on his nose, no fever"})
+    assert "findings.fever" in result["triage"]["unscreened"]
+
+
+def test_my_newborn_makes_a_parent_typed_age_younger_and_triage_safer() -> None:
+    words = "my newborn has white spots on his nose and a temperature of 38.5"
+    result = assess_json(KB, {"age_years": 34, "narrative": words})
+    assert result["triage"]["level"] == "emergency"
+    assert result["conflicts"][0]["field"] == "age_years"
+    # an unsure age never makes the case older
+    older = assess_json(KB, {"age_years": 0.02, "narrative": "my toddler has white spots"})
+    assert not older["conflicts"]

@@ -3,8 +3,10 @@
 Structured answers win, except that a red flag the words state as present always
 counts (and is listed as a conflict to confirm). The words fill what the structured
 part leaves unknown or lists in ``dont_know``. Hedged and past-only mentions change
-nothing, so they are still asked. If the words give a younger age than ``age_years``
-(a parent typing their own age), the younger age is used until it is resolved.
+nothing, so they are still asked; so does a warning sign the words deny (it is shown,
+and asked all the same). If the words give a younger age than ``age_years`` (a parent
+typing their own age), the younger age is used until it is resolved, even when it is only
+"my newborn" or "my baby" without a number.
 """
 
 from __future__ import annotations
@@ -49,8 +51,13 @@ def with_narrative(
         fill(-1, "locations", tuple(dict.fromkeys(u.value for _, u in locations)))
         used.update(i for i, _ in locations)
     seen: set[str] = set()
+    childs = any(u.field == "whose" and u.value == "child" for u in items)
     for i, u in enumerate(items):
-        if u.certainty != CERTAIN or u.field in ("locations", "whose"):
+        if u.field == "age_years" and u.certainty != CERTAIN and childs:
+            # "my newborn", "my baby" with no number: if it is younger than the age given,
+            # a parent probably typed their own; the younger age counts until confirmed.
+            pass
+        elif u.certainty != CERTAIN or u.field in ("locations", "whose"):
             continue
         if u.field.startswith("findings."):
             fid = u.field[9:]
@@ -69,6 +76,10 @@ def with_narrative(
                         }
                     )
                 seen.add(u.field)
+            elif fid in red_flags and u.value is False:
+                # A warning sign the words deny is shown but still asked: a misread
+                # negation ("not feeding well, fever") must not close the screen.
+                continue
             elif known is None and u.field not in seen:
                 findings[fid] = u.value
                 used.add(i)
@@ -78,6 +89,8 @@ def with_narrative(
         if u.field in seen:
             continue
         if u.field == "age_years":
+            if u.certainty != CERTAIN and u.value >= case.age_years:
+                continue  # an unsure age only ever makes the case younger
             seen.add(u.field)
             if abs(u.value - case.age_years) > max(AGE_TOLERANCE, 0.1 * case.age_years):
                 younger = min(u.value, case.age_years)

@@ -55,6 +55,29 @@ def _pipeline(kb: KnowledgeBase) -> Language:
     return nlp
 
 
+def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
+    """A negation reaches past an earlier finding only along a list: "no itching, redness
+    or pain" negates all three; in "no itching and has a fever since Monday" a new clause
+    starts ("has") and the fever is not negated, nor is "painful" in "not itchy, painful
+    though". (The first finding after the cue is negated as negspacy says.)"""
+    finds = [
+        e
+        for e in doc.ents
+        if e.end <= ent.start and e.sent == ent.sent and e.label_ in ("FIND", "FIXED", "SIMILAR")
+    ]
+    if not finds:
+        return True
+    neg = lex["negations"]
+    gap = doc[finds[-1].end : ent.start].text.lower()
+    if any(re.search(rf"(?<![a-z']){re.escape(str(c))}(?![a-z'])", gap) for c in neg["preceding"]):
+        return True  # its own cue: "does not hurt and is not itchy"
+    words = set(re.findall(r"[a-z']+", gap))
+    if words & set(neg.get("list_breakers", [])):
+        return False
+    after = doc[ent.end : min(ent.end + 2, len(doc))].text.lower()
+    return not set(re.findall(r"[a-z']+", after)) & set(neg.get("list_contrast", []))
+
+
 def _build(lexicon: Any) -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -108,14 +131,12 @@ def _build(lexicon: Any) -> Language:
         ),
     ):
         termination = neg["termination"] if name == "negex" else neg["termination_other"]
-        # a fixed phrase carries its own negation: "won't pop, like hard balls" is firm
+        # a phrase that carries its own negation negates nothing after it: "won't pop,
+        # like hard balls" is firm; "not feeding well, fever" is unwell AND feverish
         cues = {str(c) for c in neg["preceding"]}
-        pseudo = [
-            str(p)
-            for spec in lexicon["fixed"].values()
-            for p in spec["phrases"]
-            if cues & set(str(p).split())
-        ]
+        own = [p for spec in lexicon["fixed"].values() for p in spec["phrases"]]
+        own += [p for phrases in lexicon["findings"].values() for p in phrases]
+        pseudo = [str(p) for p in own if cues & set(str(p).split())]
         termset = {
             "pseudo_negations": pseudo if name == "negex" else [],
             "termination": termination,
@@ -306,7 +327,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         if label == "FIND":
             if _said_of_someone_else(text, ent, key, whose, out, lex):
                 continue
-            item(f"findings.{key}", not ent._.negex, start, end, certainty)
+            negated = ent._.negex and _in_negated_list(doc, ent, lex)
+            item(f"findings.{key}", not negated, start, end, certainty)
         elif label == "FIXED":
             fid, value = key.split("=")
             item(f"findings.{fid}", value == "true", start, end, certainty)

@@ -7,6 +7,7 @@ as a bare 500 page.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from typing import Any
@@ -56,6 +57,29 @@ def problem(
 ) -> Response:
     body = {"title": title, "status": status, "errors": errors}
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _number(text: str) -> int | float:
+    return int(text) if len(text) < 19 else float(text)
+
+
+def wide_numbers(body: bytes) -> object:
+    """JSON that orjson refuses only for a number beyond a double (``1e309``, 400 digits).
+
+    JSON allows such numbers; read as infinity they reach the checks of their field, which
+    name it. Anything else orjson refuses (bad UTF-8, a lone surrogate, NaN, nesting deeper
+    than orjson reads) is still not JSON.
+    """
+    try:
+        obj = json.loads(body.decode(), parse_constant=_no_constant, parse_int=_number)
+        orjson.dumps(obj)  # refuses a lone surrogate, as orjson.loads does
+    except (ValueError, TypeError, RecursionError):
+        raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
+    return obj
 
 
 def create_app(
@@ -141,10 +165,11 @@ def create_app(
         return sorted(methods)
 
     async def body_json(request: Request) -> object:
+        body = await request.body()
         try:
-            return orjson.loads(await request.body())
+            return orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise CaseError([{"field": None, "message": "the body is not valid JSON"}]) from None
+            return wide_numbers(body)
 
     @app.post(
         "/api/v1/assess",

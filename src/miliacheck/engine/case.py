@@ -129,7 +129,9 @@ def parse_case(kb: KnowledgeBase, obj: object) -> Case:
         else:
             seen: set[str] = set()
             for i, loc in enumerate(locations):
-                if not isinstance(loc, str) or loc not in location_ids:
+                if not isinstance(loc, str):  # not echoed: a deep list has no repr
+                    err(f"locations[{i}]", "must be a location id (text)")
+                elif loc not in location_ids:
                     err(f"locations[{i}]", f"unknown location {loc!r}")
                 elif loc in seen:
                     err(f"locations[{i}]", f"{loc!r} is listed twice")

@@ -47,7 +47,9 @@ def apply_answer(case: dict[str, Any], question: dict[str, Any], answer: Any) ->
         allowed = [o["value"] for o in question["options"]]
         for value in answer:
             if value not in allowed:
-                raise CaseError([{"field": "answer", "message": f"unknown option {value!r}"}])
+                # Only text is echoed: a deeply nested list has no repr.
+                what = f"unknown option {value!r}" if isinstance(value, str) else "not an option"
+                raise CaseError([{"field": "answer", "message": what}])
         if fields == ["locations"]:
             if not answer:
                 raise CaseError([{"field": "answer", "message": "tick at least one place"}])

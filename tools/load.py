@@ -323,7 +323,7 @@ class Stats:
             }
             return {
                 "requests_ok": sum(self.ok.values()),
-                "ok": dict(self.ok),
+                "ok_by_operation": dict(self.ok),
                 "errors": sum(self.errors.values()),
                 "errors_by_status": dict(self.errors),
                 "latency": latency,
@@ -690,16 +690,16 @@ def run_for(
     users: int,
     think: float,
     every: float = 0,
-    sample: Callable[[float], None] | None = None,
+    sample: Callable[[float, Load], None] | None = None,
     seed: int = 1,
 ) -> Load:
-    """Drive ``server`` for ``seconds``; ``sample(elapsed)`` every ``every`` seconds."""
+    """Drive ``server`` for ``seconds``; ``sample(elapsed, load)`` every ``every`` seconds."""
     load = Load(kb, server.base_url, journal, users=users, think=think, seed=seed)
     load.start()
     began = time.monotonic()
     while (elapsed := time.monotonic() - began) < seconds:
         if sample is not None:
-            sample(elapsed)
+            sample(elapsed, load)
         time.sleep(min(every or 1.0, max(0.0, seconds - elapsed)))
     load.finish()
     return load

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from miliacheck import metrics
 from miliacheck.engine.case import parse_case
 from miliacheck.engine.interview import apply_answer
-from miliacheck.errors import CaseError, ConflictError, NotFoundError
+from miliacheck.errors import CaseError, ConflictError, FieldError, NotFoundError
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.service import assess_case
 from miliacheck.store import Store
@@ -64,14 +64,24 @@ def view(row: InterviewRow, full: bool = False) -> dict[str, Any]:
 
 def start(kb: KnowledgeBase, store: Store, body: object) -> dict[str, Any]:
     """Start an interview from ``{"case": {...}}``; answers the first question."""
-    if not isinstance(body, dict) or set(body) != {"case"}:
+    if not isinstance(body, dict):
         raise CaseError([{"field": None, "message": 'the body must be {"case": {...}}'}])
+    errors: list[FieldError] = [
+        {"field": str(k), "message": "unknown field"} for k in body if k != "case"
+    ]
+    if "case" not in body:
+        errors.append({"field": "case", "message": "required"})
+    if errors:
+        raise CaseError(errors)
     case = body["case"]
     try:
         parse_case(kb, case)
     except CaseError as exc:
         raise CaseError(
-            [{**e, "field": f"case.{e['field']}" if e["field"] else "case"} for e in exc.errors]
+            [
+                {**e, "field": f"case.{e['field']}" if e["field"] is not None else "case"}
+                for e in exc.errors
+            ]
         ) from None
     built, result = _build(kb, case, [])
     row = InterviewRow(

@@ -266,7 +266,8 @@ def _assessment(
             case = parse_case(kb, body["case"])
         except CaseError as exc:
             errors.extend(
-                {**e, "field": f"case.{e['field']}" if e["field"] else "case"} for e in exc.errors
+                {**e, "field": f"case.{e['field']}" if e["field"] is not None else "case"}
+                for e in exc.errors
             )
             return None, None, None
         return body["case"], assess_case(kb, case), None

@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from miliacheck import interviews
 from miliacheck.api.app import create_app
+from miliacheck.config import Settings
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
 
@@ -159,5 +160,23 @@ def test_an_undocumented_method_is_405_with_allow(kb: KnowledgeBase, tmp_path: P
             assert r.headers["content-type"] == "application/problem+json", path
             allowed = {m.strip() for m in r.headers["allow"].split(",")}
             assert {m.upper() for m in operations} <= allowed, path
+    finally:
+        store.dispose()
+
+
+def test_a_rate_limited_answer_fits_the_schema(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """The 429 every API route can give is documented, and answers as documented."""
+    store = Store(f"sqlite:///{tmp_path / 'limited.db'}")
+    store.migrate()
+    try:
+        app = create_app(Settings(rate_limit="1/minute"), kb=kb, store=store)
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)  # not an API route
+        operation = schema["/api/v1/assess"]["POST"]
+        case = operation.Case(body={"age_years": 30}, media_type="application/json")
+        assert case.call().status_code == 200
+        response = case.call()
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"][0]) >= 1
+        case.validate_response(response, checks=CHECKS)
     finally:
         store.dispose()

@@ -32,6 +32,7 @@ from miliacheck.api.openapi import (
     interview_schema,
     responses,
     result_schema,
+    with_rate_limit,
     without_validation_errors,
 )
 from miliacheck.api.ops import MetricsMiddleware, RateLimitMiddleware
@@ -111,9 +112,10 @@ def create_app(
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's schema without its own 422, which this app never answers."""
+        """FastAPI's schema without its own 422, which this app never answers, and with
+        the rate limit's 429, which every API route can."""
         if app.openapi_schema is None:
-            without_validation_errors(default_openapi())
+            with_rate_limit(without_validation_errors(default_openapi()))
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -145,6 +145,20 @@ def without_validation_errors(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def with_rate_limit(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every API operation can answer 429 (the per-client rate limit), with Retry-After."""
+    answer = {
+        "description": _WHY[429],
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        "content": {PROBLEM: {"schema": problem_schema()}},
+    }
+    for path, operations in spec.get("paths", {}).items():
+        if path.startswith("/api/"):
+            for operation in operations.values():
+                operation.setdefault("responses", {}).setdefault("429", answer)
+    return spec
+
+
 def _object(*required: str, **properties: Any) -> dict[str, Any]:
     return {"type": "object", "required": list(required), "properties": properties}
 

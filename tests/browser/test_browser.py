@@ -171,9 +171,11 @@ def page_urls(kb: KnowledgeBase, base_url: str, browser: Any) -> dict[str, list[
     }
 
 
-#: GET routes that are not HTML pages (pictures, a PDF) or not ours (the API's Swagger UI).
+#: GET routes that are not HTML pages (pictures, a PDF, Prometheus text) or not ours
+#: (the API's Swagger UI).
 NOT_PAGES = {
     "/docs",
+    "/metrics",
     "/requests/{key}/photos/{n}",
     "/clinic/requests/{cid}/photos/{n}",
     "/clinic/requests/{cid}/summary.pdf",

@@ -423,9 +423,19 @@ class Capture(logging.Handler):
 
 @pytest.fixture
 def captured() -> Iterator[Capture]:
+    """Every logger at debug level into one handler. uvicorn's loggers are reset too: a
+    server started earlier in the session may have configured them not to propagate."""
     handler = Capture()
     root = logging.getLogger()
+    names = ["uvicorn", "uvicorn.error", "uvicorn.access", "miliacheck", "miliacheck.api"]
+    saved = [(n, logging.getLogger(n)) for n in names]
+    state = [(lg.level, lg.propagate, lg.disabled, list(lg.handlers)) for _, lg in saved]
     before = root.level
+    for _, lg in saved:
+        lg.setLevel(logging.DEBUG)
+        lg.propagate = True
+        lg.disabled = False
+        lg.handlers = []
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
@@ -433,6 +443,11 @@ def captured() -> Iterator[Capture]:
     finally:
         root.removeHandler(handler)
         root.setLevel(before)
+        for (_, lg), (level, propagate, disabled, handlers) in zip(saved, state, strict=True):
+            lg.setLevel(level)
+            lg.propagate = propagate
+            lg.disabled = disabled
+            lg.handlers = handlers
 
 
 class Live:

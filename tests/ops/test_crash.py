@@ -130,7 +130,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(
     kb: KnowledgeBase, tmp_path: Path, postgres: bool
 ) -> None:
     summary = crash_run(
-        kb, tmp_path, TEST_DATABASE_URL if postgres else None, kills=2, load_seconds=(0.5, 2.5)
+        kb, tmp_path, TEST_DATABASE_URL if postgres else None, kills=2, load_seconds=(1.0, 3.0)
     )
     assert summary["kills"] == 2
     assert summary["problems"] == 0, summary["problem_list"]

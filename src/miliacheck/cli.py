@@ -278,6 +278,8 @@ def serve(
         _kb()  # refuse to start on an invalid knowledge base
     except MiliacheckError as exc:
         _fail(exc)
+    from miliacheck.logs import config
+
     uvicorn.run(
         "miliacheck.api.app:create_app",
         factory=True,
@@ -286,6 +288,8 @@ def serve(
         workers=workers,
         access_log=False,
         log_level="warning",
+        log_config=config("warning"),
+        proxy_headers=True,
     )
 
 

@@ -69,3 +69,33 @@ def test_the_api_is_rate_limited_by_client(kb: KnowledgeBase, store: Store) -> N
         Settings(rate_limit="5/minute", rate_limit_exempt="testclient"), kb=kb, store=store
     )
     assert all(TestClient(exempt).get("/api/v1/health").status_code == 200 for _ in range(10))
+
+
+def test_logs_are_json_lines_without_exception_text() -> None:
+    import json
+    import logging
+    import logging.config
+
+    from miliacheck.logs import JsonFormatter, config
+
+    try:
+        raise ValueError("canary words a person typed")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "miliacheck.api", logging.ERROR, __file__, 1, "failed: %s", ("x",), sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert entry["message"] == "failed: x" and entry["exception"] == "ValueError"
+    assert "canary" not in line and entry["level"] == "error"
+    names = ["uvicorn", "uvicorn.error", "uvicorn.access", "miliacheck"]
+    saved = {n: logging.getLogger(n).__dict__.copy() for n in names}
+    try:
+        logging.config.dictConfig(config("info"))  # a valid configuration for uvicorn
+        assert logging.getLogger("uvicorn.access").level == logging.CRITICAL
+        assert isinstance(logging.getLogger("miliacheck").handlers[0].formatter, JsonFormatter)
+    finally:
+        for name, state in saved.items():
+            logging.getLogger(name).__dict__.update(state)

@@ -32,6 +32,8 @@ from load import Journal, Load, Server, fresh_database, verify
 
 from miliacheck.kb.load import KnowledgeBase, load_kb
 
+WRITES = ("interviews", "answers", "consultations")
+
 
 def crash_run(
     kb: KnowledgeBase,
@@ -84,6 +86,8 @@ def crash_run(
                         f"{done['requests_ok']} ok, {before} errors before the kill; "
                         f"after restart {check['interviews_acknowledged']} interviews and "
                         f"{check['consultations_acknowledged']} requests acknowledged so far, "
+                        f"{sum(check[f'{w}_unacknowledged'] for w in WRITES)} committed "
+                        "but never acknowledged, "
                         f"{check['lost']} lost, {check['problems']} problems",
                         flush=True,
                     )
@@ -105,6 +109,7 @@ def crash_run(
         "answers_acknowledged": last.get("answers_acknowledged", 0),
         "consultations_acknowledged": last.get("consultations_acknowledged", 0),
         "photos_acknowledged": last.get("photos_acknowledged", 0),
+        "committed_unacknowledged": sum(last.get(f"{w}_unacknowledged", 0) for w in WRITES),
         "lost": sum(r["lost"] for r in rounds),
         "problems": sum(r["problems"] for r in rounds),
         "problem_list": [p for r in rounds for p in r["problem_list"]][:50],

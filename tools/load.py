@@ -583,6 +583,7 @@ def verify(
             problem(f"interview {iid}: done={row['done']} disagrees with its next question")
 
     # Every acknowledged interview is there, with what was acknowledged.
+    beyond = 0  # an answer committed whose acknowledgement the kill cut off
     for iid, ack in acked_interviews.items():
         kept = stored.get(iid)
         if kept is None:
@@ -591,6 +592,8 @@ def verify(
         n = len(kept["answers"])
         if n < ack["answers"]:
             problem(f"LOST answers of {iid}: {ack['answers']} acknowledged, {n} stored")
+        elif n == ack["answers"] + 1:
+            beyond += 1
         elif n > ack["answers"] + 1:
             problem(f"interview {iid}: {n} answers stored, only {ack['answers']} sent")
         elif n == ack["answers"] and kept["result"]["triage"]["level"] != ack["level"]:
@@ -672,6 +675,10 @@ def verify(
         "interviews_stored": len(stored),
         "consultations_stored": len(consultations),
         "photos_stored": sum(len(p) for p in photos.values()),
+        # Committed but never acknowledged (the server died before answering): allowed.
+        "interviews_unacknowledged": len(set(stored) - set(acked_interviews)),
+        "answers_unacknowledged": beyond,
+        "consultations_unacknowledged": len(set(consultations) - set(acked_consultations)),
         "api_reads": api_reads,
         "problems": len(problems),
         "problem_list": problems[:limit],

@@ -64,7 +64,11 @@ class Server:
 
     def __init__(self, database_url: str, log_path: Path | None = None) -> None:
         self.database_url = database_url
-        self.log_path = log_path or Path(tempfile.mkstemp(prefix="miliacheck-server-")[1])
+        if log_path is None:
+            fd, name = tempfile.mkstemp(prefix="miliacheck-server-", suffix=".log")
+            os.close(fd)
+            log_path = Path(name)
+        self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0

@@ -103,8 +103,10 @@ def start(kb: KnowledgeBase, store: Store, body: object) -> dict[str, Any]:
     return view(row)
 
 
-def _get(session: Any, interview_id: str) -> InterviewRow:
-    row = session.get(InterviewRow, interview_id)
+def _get(session: Any, interview_id: str, lock: bool = False) -> InterviewRow:
+    """The row; ``lock`` for a change: on PostgreSQL the row is locked until the commit, so
+    two changes to one interview at once are applied one after the other, never lost."""
+    row = session.get(InterviewRow, interview_id, with_for_update=lock or None)
     if row is None:
         raise NotFoundError(
             [{"field": "interview_id", "message": "no such interview (it may have been erased)"}]
@@ -130,8 +132,8 @@ def answer(kb: KnowledgeBase, store: Store, interview_id: str, body: object) -> 
     qid = body["question_id"]
     if not isinstance(qid, str):
         raise CaseError([{"field": "question_id", "message": "must be a question id"}])
-    with store.session() as s:
-        row = _get(s, interview_id)
+    with store.session(write=True) as s:
+        row = _get(s, interview_id, lock=True)
         answers = list(row.answers)
         current = row.result["next_question"]
         earlier = next((i for i, a in enumerate(answers) if a["question"]["id"] == qid), None)
@@ -149,8 +151,8 @@ def answer(kb: KnowledgeBase, store: Store, interview_id: str, body: object) -> 
 
 def undo(kb: KnowledgeBase, store: Store, interview_id: str, question_id: str) -> dict[str, Any]:
     """Remove one answer; the case goes back to what it was without it."""
-    with store.session() as s:
-        row = _get(s, interview_id)
+    with store.session(write=True) as s:
+        row = _get(s, interview_id, lock=True)
         answers = [a for a in row.answers if a["question"]["id"] != question_id]
         if len(answers) == len(row.answers):
             raise NotFoundError(
@@ -162,8 +164,8 @@ def undo(kb: KnowledgeBase, store: Store, interview_id: str, question_id: str) -
 
 def undo_last(kb: KnowledgeBase, store: Store, interview_id: str) -> dict[str, Any]:
     """The web's Back: remove the most recent answer (nothing to undo: unchanged)."""
-    with store.session() as s:
-        row = _get(s, interview_id)
+    with store.session(write=True) as s:
+        row = _get(s, interview_id, lock=True)
         if row.answers:
             _save(kb, row, list(row.answers[:-1]))
         return view(row)
@@ -207,8 +209,8 @@ def feedback(
 
 def correct(kb: KnowledgeBase, store: Store, interview_id: str, reading: str) -> dict[str, Any]:
     """The person says a reading of their words is wrong: stop using it and ask instead."""
-    with store.session() as s:
-        row = _get(s, interview_id)
+    with store.session(write=True) as s:
+        row = _get(s, interview_id, lock=True)
         if reading not in row.corrections:
             row.corrections = [*row.corrections, reading]
         _save(kb, row, list(row.answers))

@@ -274,10 +274,11 @@ def _assessment(
     return None, None, None
 
 
-def _by_key(session: Session, key: str) -> ConsultationRow:
+def _by_key(session: Session, key: str, lock: bool = False) -> ConsultationRow:
     row: ConsultationRow | None = None
     if 0 < len(key) <= 100:
-        row = session.scalar(select(ConsultationRow).where(ConsultationRow.key_hash == digest(key)))
+        query = select(ConsultationRow).where(ConsultationRow.key_hash == digest(key))
+        row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFoundError(
             [{"field": "key", "message": "no such request (it may have been erased)"}]
@@ -285,8 +286,13 @@ def _by_key(session: Session, key: str) -> ConsultationRow:
     return row
 
 
-def _by_id(session: Session, cid: str) -> ConsultationRow:
-    row: ConsultationRow | None = session.get(ConsultationRow, cid) if 0 < len(cid) <= 64 else None
+def _by_id(session: Session, cid: str, lock: bool = False) -> ConsultationRow:
+    """The row; ``lock`` for a change (PostgreSQL locks it until the commit)."""
+    row: ConsultationRow | None = (
+        session.get(ConsultationRow, cid, with_for_update=lock or None)
+        if 0 < len(cid) <= 64
+        else None
+    )
     if row is None:
         raise NotFoundError([{"field": "id", "message": "no such request"}])
     return row
@@ -332,8 +338,8 @@ def for_person(store: Store, key: str) -> dict[str, Any]:
 
 
 def withdraw(store: Store, key: str) -> dict[str, Any]:
-    with store.session() as s:
-        row = _by_key(s, key)
+    with store.session(write=True) as s:
+        row = _by_key(s, key, lock=True)
         if row.status not in OPEN:
             raise ConflictError(
                 [{"field": "status", "message": f"the request is already {row.status}"}]
@@ -494,8 +500,8 @@ def update(
         errors.append({"field": "confirmed_condition", "message": "not a known condition"})
     if level is not None and level not in LEVEL_RANK:
         errors.append({"field": "confirmed_level", "message": "not a care level"})
-    with store.session() as s:
-        row = _by_id(s, cid)
+    with store.session(write=True) as s:
+        row = _by_id(s, cid, lock=True)
         if status is not None and status != row.status and status not in NEXT_STATUS[row.status]:
             allowed = ", ".join(NEXT_STATUS[row.status]) or "none (it is final)"
             errors.append(

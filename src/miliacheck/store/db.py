@@ -17,11 +17,21 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, begins transactions (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across app crashes
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """A read-modify-write transaction takes SQLite's write lock at its start (``BEGIN
+    IMMEDIATE``), so two changes to one row run one after the other instead of the later
+    overwriting the earlier; others begin deferred, and readers never wait (WAL)."""
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Store:
@@ -35,6 +45,7 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
@@ -45,9 +56,15 @@ class Store:
         command.upgrade(cfg, "head")
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error.
+
+        ``write``: it reads rows to change them; on SQLite it takes the write lock at once
+        (on PostgreSQL the rows are locked with ``FOR UPDATE`` by the caller).
+        """
         with self._sessions() as session, session.begin():
+            if write:
+                session.connection(execution_options={"sqlite_immediate": True})
             yield session
 
     @property

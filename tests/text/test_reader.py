@@ -375,3 +375,12 @@ def test_my_newborn_makes_a_parent_typed_age_younger_and_triage_safer() -> None:
     # an unsure age never makes the case older
     older = assess_json(KB, {"age_years": 0.02, "narrative": "my toddler has white spots"})
     assert not older["conflicts"]
+
+
+def test_blisters_over_eczema_are_seen_the_same_day() -> None:
+    words = "my son has eczema and now little blisters round his mouth, some crusted"
+    result = assess_json(KB, {"age_years": 6, "narrative": words})
+    assert result["triage"]["level"] == "urgent"
+    assert any("eczema herpeticum" in r for r in result["triage"]["reasons"])
+    plain = assess_json(KB, {"age_years": 6, "narrative": "little blisters round his mouth"})
+    assert not any("eczema" in r for r in plain["triage"]["reasons"])

@@ -384,3 +384,15 @@ def test_blisters_over_eczema_are_seen_the_same_day() -> None:
     assert any("eczema herpeticum" in r for r in result["triage"]["reasons"])
     plain = assess_json(KB, {"age_years": 6, "narrative": "little blisters round his mouth"})
     assert not any("eczema" in r for r in plain["triage"]["reasons"])
+
+
+def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> None:
+    words = (
+        "my 3 year old has eczema and since yesterday crusty blisters round his mouth, "
+        "a high fever and he is floppy and not drinking"
+    )
+    result = assess_json(KB, {"age_years": 3, "narrative": words})
+    assert result["triage"]["level"] == "emergency"
+    without_eczema = words.replace("has eczema and ", "has had ")
+    other = assess_json(KB, {"age_years": 3, "narrative": without_eczema})
+    assert not any("eczema" in r for r in other["triage"]["reasons"])

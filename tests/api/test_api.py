@@ -148,3 +148,13 @@ def test_the_library_lists_articles_and_serves_one_with_references(client: TestC
     one = client.get("/api/v1/articles/milia").json()
     assert one["title"] and "[@" in one["body"] and one["references"][0]["title"]
     assert client.get("/api/v1/articles/nothing-here").status_code == 404
+
+
+def test_a_path_listed_twice_is_refused_naming_it(client: TestClient) -> None:
+    for case, field in (
+        ({"age_years": 30, "dont_know": ["findings.itchy", "findings.itchy"]}, "dont_know[1]"),
+        ({"age_years": 30, "locations": ["cheeks", "cheeks"]}, "locations[1]"),
+    ):
+        r = client.post("/api/v1/assess", json=case)
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == [field]

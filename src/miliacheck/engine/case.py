@@ -174,6 +174,8 @@ def parse_case(kb: KnowledgeBase, obj: object) -> Case:
             for i, path in enumerate(dont_know_in):
                 if not isinstance(path, str):
                     err(f"dont_know[{i}]", "must be a field path such as findings.itchy")
+                elif path in dont_know:
+                    err(f"dont_know[{i}]", f"{path!r} is listed twice")
                 elif path.startswith("findings."):
                     if path[9:] not in kb.findings.findings:
                         err(f"dont_know[{i}]", f"unknown finding {path[9:]!r}")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
+from tests.conftest import serving
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,12 +27,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 CLINICIAN = ("doc@clinic.example", "correct horse battery staple")
@@ -56,22 +47,8 @@ def live_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def base_url(kb: KnowledgeBase, live_store: Store) -> Iterator[str]:
-    store = live_store
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(kb=kb, store=store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(kb=kb, store=live_store), log_level="warning") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import email.policy
 import io
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from miliacheck.config import Settings
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
 from miliacheck.store.tables import AuditRow, ConsultationRow, PhotoRow
-from tests.conftest import FormClient
+from tests.conftest import FormClient, free_port
 
 PASSWORD = "correct horse battery staple"
 MILIA = {
@@ -383,9 +382,7 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -7,9 +7,7 @@ import base64
 import io
 import logging
 import re
-import socket
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.routing import APIRoute
 from PIL import Image
 from starlette.routing import Route
@@ -27,7 +24,7 @@ from miliacheck.clinic import accounts
 from miliacheck.config import Settings
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
-from tests.conftest import FormClient
+from tests.conftest import FormClient, serving
 
 PASSWORD = "correct horse battery staple"
 CASE = {"age_years": 40, "locations": ["cheeks"], "findings": {"firm": True}}
@@ -472,22 +469,8 @@ class Live:
 @pytest.fixture
 def live(app: Any) -> Iterator[str]:
     """The app on a real uvicorn server with access logs, logging left to the root logger."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, log_level="debug", access_log=True
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(app, log_config=None, log_level="debug", access_log=True) as url:
+        yield url
 
 
 def test_personal_data_never_reaches_the_logs(

@@ -30,6 +30,7 @@ from miliacheck.api.openapi import (
     ask_schema,
     case_schema,
     interview_schema,
+    json_body,
     responses,
     result_schema,
     with_rate_limit,
@@ -177,12 +178,7 @@ def create_app(
         "/api/v1/assess",
         summary="Assess a case (case/v1) and get the result with the next question",
         responses=responses(413, 422, ok=result_schema()),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": case_schema(kb)}},
-            },
-        },
+        openapi_extra=json_body(case_schema(kb)),
     )
     async def assess(request: Request) -> Response:
         result = service.assess_json(kb, await body_json(request))
@@ -225,23 +221,14 @@ def create_app(
         "/api/v1/ask",
         summary="Answer a question from the library: passages, articles and references only",
         responses=responses(413, 422, ok=ask_schema()),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["question"],
-                            "properties": {
-                                "question": {"type": "string", "minLength": 1, "maxLength": 1000}
-                            },
-                        }
-                    }
-                },
+        openapi_extra=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["question"],
+                "properties": {"question": {"type": "string", "minLength": 1, "maxLength": 1000}},
             }
-        },
+        ),
     )
     async def ask(request: Request) -> Response:
         return JSON(await run_in_threadpool(service.ask_json, kb, await body_json(request)))
@@ -267,21 +254,14 @@ def create_app(
         status_code=201,
         summary="Start a stored interview from a case",
         responses=responses(413, 422, ok=interview_schema(), status=201),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["case"],
-                            "properties": {"case": case_schema(kb)},
-                        }
-                    }
-                },
+        openapi_extra=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["case"],
+                "properties": {"case": case_schema(kb)},
             }
-        },
+        ),
     )
     async def start_interview(request: Request) -> Response:
         body = await body_json(request)
@@ -309,12 +289,7 @@ def create_app(
         "/api/v1/interviews/{interview_id}/answers",
         summary="Answer the current question, or replace an earlier answer",
         responses=responses(404, 409, 413, 422, ok=interview_schema()),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": answer_schema()}},
-            }
-        },
+        openapi_extra=json_body(answer_schema()),
     )
     async def answer_interview(interview_id: str, request: Request) -> Response:
         body = await body_json(request)

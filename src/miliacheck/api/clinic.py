@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from miliacheck.api.openapi import (
     OBJECTS,
     consultation_made_schema,
+    json_body,
     request_schema,
     responses,
 )
@@ -72,12 +73,7 @@ def mount_clinic_api(
         status_code=201,
         summary="Ask the clinic for a consultation from a result (interview_id or case)",
         responses=responses(413, 422, ok=consultation_made_schema(), status=201),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": consultation_schema()}},
-            }
-        },
+        openapi_extra=json_body(consultation_schema()),
     )
     async def create(request: Request) -> Response:
         body = await body_json(request)

@@ -124,6 +124,12 @@ def responses(
     return out
 
 
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A route's required JSON request body, for ``openapi_extra`` (the routes read the
+    raw body themselves, so FastAPI cannot infer it)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 def without_validation_errors(spec: dict[str, Any]) -> dict[str, Any]:
     """Drop FastAPI's own 422 (``HTTPValidationError``, application/json) from ``spec``.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from miliacheck.engine.case import Case, parse_case
-from miliacheck.engine.evidence import bin_index, log_prior, posterior
+from miliacheck.engine.evidence import bin_index, log_prior, onset_days, posterior
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.kb.schema import COLOURS, COUNTS
 
@@ -22,6 +22,26 @@ def test_tiny_kb_posterior_matches_the_hand_computation(tiny_kb: KnowledgeBase) 
     assert tiny_kb.model.ids == ("alpha", "beta", "not_listed")
     np.testing.assert_allclose(
         posterior(tiny_kb, parse_case(tiny_kb, case.to_json())), expected, atol=1e-12
+    )
+
+
+def test_site_profiles_mix_by_their_shares(tiny_kb: KnowledgeBase) -> None:
+    # alpha: its own sites (cheeks 0.8, others 0.1) with share 0.75, and a mouth-only
+    # profile (inside_mouth 0.9, others 0.02) with share 0.25; beta and not_listed give
+    # every site 0.05. There are 21 sites besides `other`; the case names the mouth only.
+    case = parse_case(tiny_kb, {"age_years": 30, "locations": ["inside_mouth"]})
+    own = 0.1 * 0.2 * 0.9**19
+    mouth = 0.9 * 0.98**20
+    a = 0.225 * (0.75 * own + 0.25 * mouth)
+    b = 0.675 * 0.05 * 0.95**20
+    n = 0.1 * 0.05 * 0.95**20
+    expected = np.array([a, b, n]) / (a + b + n)
+    np.testing.assert_allclose(posterior(tiny_kb, case), expected, atol=1e-12)
+    # With `other` in the list the unnamed sites say nothing: only the mouth term counts.
+    open_case = parse_case(tiny_kb, {"age_years": 30, "locations": ["inside_mouth", "other"]})
+    a, b, n = 0.225 * (0.75 * 0.1 + 0.25 * 0.9), 0.675 * 0.05, 0.1 * 0.05
+    np.testing.assert_allclose(
+        posterior(tiny_kb, open_case), np.array([a, b, n]) / (a + b + n), atol=1e-12
     )
 
 
@@ -89,10 +109,25 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
             p = t.p_finding[:, m.finding_ids.index(fid)]
             child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
     if case.locations is not None:
+        # The site profile is a hidden variable S between the condition and the sites.
+        n_prof = t.p_profile.shape[1]
+        net.add_edge("D", "S")
+        cpds.append(TabularCPD("S", n_prof, t.p_profile.T, evidence=["D"], evidence_card=[k]))
         for j, loc in enumerate(m.location_ids):
             if loc in case.locations or "other" not in case.locations:
-                p = t.p_location[:, j]
-                child(f"l_{loc}", np.stack([1 - p, p], axis=1), int(loc in case.locations))
+                p = t.p_location[:, :, j].reshape(k * n_prof)  # column d * P + s
+                name = f"l_{loc}"
+                net.add_edges_from([("D", name), ("S", name)])
+                cpds.append(
+                    TabularCPD(
+                        name,
+                        2,
+                        np.stack([1 - p, p]),
+                        evidence=["D", "S"],
+                        evidence_card=[k, n_prof],
+                    )
+                )
+                evidence[name] = int(loc in case.locations)
     if case.colour is not None:
         child("colour", t.p_colour, COLOURS.index(case.colour))
     if case.count is not None:
@@ -101,6 +136,9 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
         child("size", t.p_size, bin_index(kb.manifest.size_bins, case.size_mm))
     if case.duration_days is not None:
         child("duration", t.p_duration, bin_index(kb.manifest.duration_bins, case.duration_days))
+        onset = onset_days(kb, case)
+        if onset is not None:
+            child("onset", t.p_onset, bin_index(kb.manifest.onset_bins, onset))
     net.add_cpds(*cpds)
     values: np.ndarray = (
         VariableElimination(net).query(["D"], evidence=evidence, show_progress=False).values
@@ -116,3 +154,41 @@ def test_posterior_equals_pgmpy_exact_inference(kb: KnowledgeBase) -> None:
         np.testing.assert_allclose(
             posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
         )
+
+
+def test_posterior_equals_pgmpy_for_babies(kb: KnowledgeBase) -> None:
+    """Babies exercise the age-at-onset evidence and the site profiles (mouth-only cysts)."""
+    pytest.importorskip("pgmpy")
+    rng = random.Random(7)
+    for _ in range(15):
+        raw = _random_case(kb, rng)
+        raw["age_years"] = rng.choice([0.005, 0.03, 0.06, 0.15, 0.24])
+        raw["duration_days"] = rng.uniform(0, raw["age_years"] * 365.25)
+        raw["locations"] = rng.choice([["inside_mouth"], ["nose", "cheeks"], ["chest", "other"]])
+        case = parse_case(kb, raw)
+        assert onset_days(kb, case) is not None
+        np.testing.assert_allclose(
+            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
+        )
+
+
+def test_a_babys_duration_also_says_when_the_bumps_began(kb: KnowledgeBase) -> None:
+    from miliacheck.engine.evidence import evidence
+
+    rash = {"locations": ["chest", "back"], "findings": {"pus": True, "red_around": True}}
+    early = parse_case(kb, {"age_years": 3 / 365.25, "duration_days": 1, **rash})
+    late = parse_case(kb, {"age_years": 10 / 365.25, "duration_days": 1, **rash})
+    adult = parse_case(kb, {"age_years": 30, "duration_days": 1, **rash})
+    assert onset_days(kb, early) == pytest.approx(2)
+    assert onset_days(kb, adult) is None
+    text = next(e.text for e in evidence(kb, late) if e.field == "duration_days")
+    assert text.endswith("so they began at 9 days old")
+    # Erythema toxicum begins in the first days of life; a rash beginning at 9 days is
+    # less likely to be it (habif_etn), and newborn herpes more likely (medscape).
+    etn, hsv = (
+        kb.model.ids.index("erythema_toxicum_neonatorum"),
+        kb.model.ids.index("herpes_simplex"),
+    )
+    p_early, p_late = posterior(kb, early), posterior(kb, late)
+    assert p_late[etn] < p_early[etn]
+    assert p_late[hsv] > p_early[hsv]

@@ -68,7 +68,12 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
             if "other" in case.locations
             else [i for i, loc in enumerate(m.location_ids) if loc not in case.locations]
         )
-        ll = lg["l1"][:, involved].sum(axis=1) + lg["l0"][:, absent].sum(axis=1)
+        # Each site profile's independent-site likelihood, mixed by the profiles' shares.
+        per_profile = (
+            lg["l1"][:, :, involved].sum(axis=2) + lg["l0"][:, :, absent].sum(axis=2) + lg["lw"]
+        )
+        top = per_profile.max(axis=1)
+        ll = top + np.log(np.exp(per_profile - top[:, None]).sum(axis=1))
         labels = kb.questions.locations["labels"]
         where = ", ".join(labels[loc].lower() for loc in case.locations)
         out.append(Evidence("locations", list(case.locations), f"Where: {where}", ll))
@@ -85,8 +90,24 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     if case.duration_days is not None:
         ll = lg["duration"][:, bin_index(kb.manifest.duration_bins, case.duration_days)]
         text = f"There for {_days_text(case.duration_days)}"
+        onset = onset_days(kb, case)
+        if onset is not None:
+            # In a baby the same number also says at what age the bumps began.
+            ll = ll + lg["onset"][:, bin_index(kb.manifest.onset_bins, onset)]
+            text += f", so they began at {_days_text(round(onset))} old"
         out.append(Evidence("duration_days", case.duration_days, text, ll))
     return out
+
+
+def onset_days(kb: KnowledgeBase, case: Case) -> float | None:
+    """The age in days at which a baby's bumps began (age minus duration), or None.
+
+    Only for babies (under the manifest's ``onset_under_years``) with a known duration.
+    """
+    man = kb.manifest
+    if not man.onset_bins or case.duration_days is None or case.age_years >= man.onset_under_years:
+        return None
+    return max(0.0, case.age_years * 365.25 - case.duration_days)
 
 
 def log_prior(kb: KnowledgeBase, case: Case) -> Array:

@@ -105,9 +105,14 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
         if c.act_threshold is not None:
             yield f"{c.id}.act_threshold", c.act_threshold
         for name, lk in (("likelihoods", c.likelihoods), *_variants(c)):
-            for part in ("findings", "locations", "colour", "count", "size", "duration"):
+            parts = ("findings", "locations", "colour", "count", "size", "duration", "onset")
+            for part in parts:
                 for key, s in getattr(lk, part).items():
                     yield f"{c.id}.{name}.{part}.{key}", s
+            for i, prof in enumerate(lk.site_profiles):
+                yield f"{c.id}.{name}.site_profiles[{i}].weight", prof.weight
+                for key, s in prof.locations.items():
+                    yield f"{c.id}.{name}.site_profiles[{i}].locations.{key}", s
 
 
 def _variants(c: Condition) -> list[tuple[str, Likelihoods]]:
@@ -131,14 +136,21 @@ def _decisive(kb: KnowledgeBase, cond: Condition, lk: Likelihoods, prefix: str) 
         bg = kb.findings.findings[fid].background.p if fid in kb.findings.findings else 0.5
         w = max(abs(math.log(s.p / bg)), abs(math.log((1 - s.p) / (1 - bg))))
         out.append(Decisive(cond.id, f"{prefix}findings.{fid}", s, w))
-    for loc, s in lk.locations.items():
-        if loc != "default" and s.p > 0:
-            out.append(Decisive(cond.id, f"{prefix}locations.{loc}", s, abs(math.log(s.p / 0.05))))
+    sites = [("locations", lk.locations)]
+    sites += [
+        (f"site_profiles[{i}].locations", p.locations) for i, p in enumerate(lk.site_profiles)
+    ]
+    for part, given in sites:
+        for loc, s in given.items():
+            if loc != "default" and s.p > 0:
+                w = abs(math.log(s.p / 0.05))
+                out.append(Decisive(cond.id, f"{prefix}{part}.{loc}", s, w))
     sizes = {
         "colour": len(COLOURS),
         "count": len(COUNTS),
         "size": len(kb.manifest.size_bins),
         "duration": len(kb.manifest.duration_bins),
+        "onset": max(len(kb.manifest.onset_bins), 1),
     }
     for part, n in sizes.items():
         for key, s in getattr(lk, part).items():
@@ -220,11 +232,24 @@ def _check_likelihoods(
     for loc in lk.locations:
         if loc == "other" or (loc not in lids and loc != "default"):
             yield Problem("error", f"{c.id}.likelihoods.locations", f"bad location {loc!r}")
+    for i, prof in enumerate(lk.site_profiles):
+        where = f"{c.id}.likelihoods.site_profiles[{i}]"
+        if "default" not in prof.locations:
+            yield Problem("error", where, "a site profile needs a default")
+        for loc in prof.locations:
+            if loc == "other" or (loc not in lids and loc != "default"):
+                yield Problem("error", where, f"bad location {loc!r}")
+    shares = sum(prof.weight.p for prof in lk.site_profiles)
+    if shares >= 1:
+        yield Problem(
+            "error", f"{c.id}.likelihoods.site_profiles", f"shares sum to {shares:.3f} >= 1"
+        )
     parts = {
         "colour": COLOURS,
         "count": COUNTS,
         "size": tuple(kb.manifest.size_bins),
         "duration": tuple(kb.manifest.duration_bins),
+        "onset": tuple(kb.manifest.onset_bins),
     }
     for part, values in parts.items():
         dist = getattr(lk, part)

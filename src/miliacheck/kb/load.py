@@ -27,7 +27,6 @@ from miliacheck.kb.schema import (
     Condition,
     FindingsFile,
     Likelihoods,
-    LikelihoodVariant,
     Manifest,
     QuestionsFile,
     Reference,
@@ -72,11 +71,13 @@ class Tables:
     """Likelihoods of one age band: row i is condition ``ids[i]``, the last row not_listed."""
 
     p_finding: Array  # (K, F) P(finding present | condition)
-    p_location: Array  # (K, L) P(site involved | condition)
+    p_location: Array  # (K, P, L) P(site involved | condition, site profile)
+    p_profile: Array  # (K, P) share of each site profile; profile 0 is the condition's own sites
     p_colour: Array  # (K, 7)
     p_count: Array  # (K, 3)
     p_size: Array  # (K, S)
     p_duration: Array  # (K, D)
+    p_onset: Array  # (K, O) age at onset, days of life (babies only)
 
     @cached_property
     def logs(self) -> dict[str, Array]:
@@ -86,10 +87,15 @@ class Tables:
             "f0": np.log1p(-self.p_finding),
             "l1": np.log(self.p_location),
             "l0": np.log1p(-self.p_location),
+            # log share of each profile; an unused slot (share 0) is -inf
+            "lw": np.where(
+                self.p_profile > 0, np.log(np.where(self.p_profile > 0, self.p_profile, 1)), -np.inf
+            ),
             "colour": np.log(self.p_colour),
             "count": np.log(self.p_count),
             "size": np.log(self.p_size),
             "duration": np.log(self.p_duration),
+            "onset": np.log(self.p_onset),
         }
 
 
@@ -102,6 +108,7 @@ class Model:
     location_ids: tuple[str, ...]
     size_bins: tuple[str, ...]
     duration_bins: tuple[str, ...]
+    onset_bins: tuple[str, ...]
     tables: tuple[Tables, ...]  # one per age band
     prevalence: Array  # (K, bands)
     sex_factor: Array  # (K, 3) female, male, other
@@ -146,6 +153,7 @@ class Model:
             location_ids=lids,
             size_bins=sizes,
             duration_bins=durs,
+            onset_bins=tuple(m.onset_bins),
             tables=tables,
             prevalence=prev,
             sex_factor=sexf,
@@ -170,40 +178,68 @@ def _tables(
 ) -> Tables:
     """The likelihoods in one age band: each condition's own, with its variants for the band."""
     bg = np.array([kb.findings.findings[f].background.p for f in fids])
+    merged = [_merged(c, band) for c in conds]
+    n_prof = 1 + max((len(m.site_profiles) for m in merged), default=0)
     pf = np.tile(bg, (rows, 1))
-    pl = np.full((rows, len(lids)), NOT_LISTED_SITE)
+    pl = np.full((rows, n_prof, len(lids)), NOT_LISTED_SITE)
+    pw = np.zeros((rows, n_prof))
+    pw[:, 0] = 1.0
     pc = np.full((rows, len(COLOURS)), 1 / len(COLOURS))
     pn = np.full((rows, len(COUNTS)), 1 / len(COUNTS))
     ps = np.full((rows, len(sizes)), 1 / len(sizes))
     pd = np.full((rows, len(durs)), 1 / len(durs))
-    for i, c in enumerate(conds):
-        parts: list[Likelihoods | LikelihoodVariant] = [c.likelihoods]
-        parts += [v for v in c.likelihood_variants if band in v.bands]
-        findings: dict[str, Sourced] = {}
-        locations: dict[str, Sourced] = {}
-        colour: dict[str, Sourced] = {}
-        count: dict[str, Sourced] = {}
-        size: dict[str, Sourced] = {}
-        duration: dict[str, Sourced] = {}
-        for part in parts:
-            findings.update(part.findings)
-            locations.update(part.locations)
-            colour = part.colour or colour
-            count = part.count or count
-            size = part.size or size
-            duration = part.duration or duration
-        for f, s in findings.items():
+    onsets = tuple(kb.manifest.onset_bins) or ("any",)
+    po = np.full((rows, len(onsets)), 1 / len(onsets))
+    for i, lk in enumerate(merged):
+        for f, s in lk.findings.items():
             pf[i, fids.index(f)] = s.p
-        default = locations.get("default")
-        pl[i, :] = default.p if default else NOT_LISTED_SITE
-        for loc, s in locations.items():
-            if loc != "default":
-                pl[i, lids.index(loc)] = s.p
-        pc[i] = categorical(colour, COLOURS)
-        pn[i] = categorical(count, COUNTS)
-        ps[i] = categorical(size, sizes)
-        pd[i] = categorical(duration, durs)
-    return Tables(p_finding=pf, p_location=pl, p_colour=pc, p_count=pn, p_size=ps, p_duration=pd)
+        pl[i, :, :] = _sites(lk.locations, lids, NOT_LISTED_SITE)
+        main_default = lk.locations.get("default")
+        for k, prof in enumerate(lk.site_profiles, start=1):
+            base = main_default.p if main_default else NOT_LISTED_SITE
+            pl[i, k, :] = _sites(prof.locations, lids, base)
+            pw[i, k] = prof.weight.p
+        pw[i, 0] = 1.0 - float(pw[i, 1:].sum())
+        pc[i] = categorical(lk.colour, COLOURS)
+        pn[i] = categorical(lk.count, COUNTS)
+        ps[i] = categorical(lk.size, sizes)
+        pd[i] = categorical(lk.duration, durs)
+        po[i] = categorical(lk.onset, onsets)
+    return Tables(
+        p_finding=pf,
+        p_location=pl,
+        p_profile=pw,
+        p_colour=pc,
+        p_count=pn,
+        p_size=ps,
+        p_duration=pd,
+        p_onset=po,
+    )
+
+
+def _merged(c: Condition, band: str) -> Likelihoods:
+    """The condition's likelihoods in ``band``: its own, with that band's variants applied."""
+    parts: list[Likelihoods] = [c.likelihoods]
+    parts += [v for v in c.likelihood_variants if band in v.bands]
+    out: dict[str, Any] = {"findings": {}, "locations": {}}
+    for part in parts:
+        out["findings"].update(part.findings)
+        out["locations"].update(part.locations)
+        for key in ("colour", "count", "size", "duration", "onset", "site_profiles"):
+            value = getattr(part, key)
+            if value:
+                out[key] = value
+    return Likelihoods(**out)
+
+
+def _sites(given: dict[str, Sourced], lids: tuple[str, ...], fallback: float) -> Array:
+    """P(site involved) for every site: the given ones, the rest the ``default`` (or fallback)."""
+    default = given.get("default")
+    out = np.full(len(lids), default.p if default else fallback)
+    for loc, s in given.items():
+        if loc != "default":
+            out[lids.index(loc)] = s.p
+    return out
 
 
 def categorical(given: dict[str, Any], values: tuple[str, ...]) -> Array:

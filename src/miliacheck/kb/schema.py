@@ -119,20 +119,36 @@ class Prior(_Frozen):
     sex: dict[str, Sourced] = Field(default_factory=dict)
 
 
+class SiteProfile(_Frozen):
+    """Another way the condition presents, with its own sites (newborn cysts in the mouth only).
+
+    P(sites | condition) is a mixture: each profile's independent-site likelihood, weighted
+    by its share of presentations; the condition's own ``locations`` are the main profile
+    and take the share the profiles leave. A site not listed here takes this profile's
+    ``default`` (required).
+    """
+
+    name: str
+    weight: Sourced
+    locations: dict[str, Sourced]
+
+
 class Likelihoods(_Frozen):
     findings: dict[str, Sourced] = Field(default_factory=dict)
     locations: dict[str, Sourced] = Field(default_factory=dict)
+    site_profiles: tuple[SiteProfile, ...] = ()
     colour: dict[str, Sourced] = Field(default_factory=dict)
     count: dict[str, Sourced] = Field(default_factory=dict)
     size: dict[str, Sourced] = Field(default_factory=dict)
     duration: dict[str, Sourced] = Field(default_factory=dict)
+    onset: dict[str, Sourced] = Field(default_factory=dict)  # age at onset, babies only
 
 
 class LikelihoodVariant(Likelihoods):
     """Likelihoods that replace the condition's own in some age bands (e.g. newborn herpes).
 
     Findings and sites given here replace those entries; a categorical part given here
-    (colour, count, size, duration) replaces that whole distribution.
+    (colour, count, size, duration) or ``site_profiles`` replaces the whole of it.
     """
 
     bands: tuple[str, ...]
@@ -281,6 +297,9 @@ class Manifest(_Frozen):
     age_bands: dict[str, tuple[float, float]]
     size_bins: dict[str, tuple[float, float]]
     duration_bins: dict[str, tuple[float, float]]
+    # Age at onset in days of life (age minus duration), evidence for babies only.
+    onset_bins: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    onset_under_years: float = 0.25
     thresholds: Thresholds
     not_listed: NotListed
     limits: Limits

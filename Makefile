@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck bench soak crash kb-check eval clean browser-deps lighthouse
+.PHONY: accuracy install run test lint typecheck bench soak crash kb-check eval clean browser-deps lighthouse
 
 install: $(STAMP)
 
@@ -57,6 +57,10 @@ eval: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/run.py
+
+# Re-score the vignettes only (they do not depend on the machine); keeps the speed rows.
+accuracy: install
+	$(BIN)/python benchmarks/run.py --accuracy
 
 # Ten minutes (SOAK_SECONDS) of concurrent interviews and consultation requests at a
 # sustainable rate: 0 errors, server memory < 10 % above the first minute's, every

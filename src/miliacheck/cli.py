@@ -297,7 +297,11 @@ def serve(
 def eval_(
     file: Annotated[Path, typer.Argument(help="Vignettes, one a line")],
     mode: Annotated[
-        str, typer.Option(help="full, interview, narrative or narrative-interview")
+        str,
+        typer.Option(
+            help="full (the whole case, words included), structured (words left out), "
+            "interview, narrative or narrative-interview"
+        ),
     ] = "full",
     perturb: Annotated[
         bool, typer.Option(help="Also run with 30 % of known fields dropped")
@@ -305,10 +309,10 @@ def eval_(
     failures: Annotated[bool, typer.Option(help="List the cases that missed")] = False,
 ) -> None:
     """Score the checker on vignettes: top-1/3, triage, must-not-miss, unsure, Brier, questions."""
-    from miliacheck.evaluation import evaluate, read_vignettes
+    from miliacheck.evaluation import MODES, evaluate, read_vignettes
 
-    if mode not in ("full", "interview", "narrative", "narrative-interview"):
-        raise typer.BadParameter("mode is full, interview, narrative or narrative-interview")
+    if mode not in MODES:
+        raise typer.BadParameter("mode is one of " + ", ".join(MODES))
     kb = _kb()
     vignettes = read_vignettes(file)
     report = evaluate(kb, vignettes, mode)

@@ -1,7 +1,10 @@
 """The evaluation harness: run vignettes in full or interview mode and score them.
 
-Full mode assesses the structured case. Interview mode starts from age and sex and
-answers each question from the case by the format's rules (unknown: don't know).
+Full mode assesses the whole case as a person or program would hand it over: the
+structured fields and, where the vignette has one, the narrative, read and merged by the
+format's rules. Structured mode leaves the narrative out (the model without the reader).
+Interview mode starts from age and sex and answers each question from the case by the
+format's rules (unknown: don't know).
 Narrative mode gives only the age and the person's words, with no questions;
 narrative-interview starts the interview from age, sex and the words. ``perturb``
 drops 30 % of the known fields with a fixed seed.
@@ -141,6 +144,9 @@ def interview(
         case = apply_fields(case, {p: get_path(reference, p) for p in q["fields"]})
 
 
+MODES = ("full", "structured", "interview", "narrative", "narrative-interview")
+
+
 def evaluate(
     kb: KnowledgeBase,
     vignettes: list[dict[str, Any]],
@@ -148,6 +154,8 @@ def evaluate(
     perturbed: bool = False,
     seed: int = 7,
 ) -> Report:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
     rng = random.Random(seed)
     report = Report()
     for v in vignettes:
@@ -162,7 +170,10 @@ def evaluate(
         elif mode == "narrative":
             final = {"age_years": case["age_years"], **({"narrative": words} if words else {})}
             result, asked = assess_case(kb, parse_case(kb, final)), 0
-        else:
+        elif mode == "full":
+            final = {**case, **({"narrative": words} if words else {})}
+            result, asked = assess_case(kb, parse_case(kb, final)), 0
+        else:  # structured
             result, final, asked = assess(kb, parse_case(kb, case)), case, 0
         exp = v["expected"]
         ranked = [c["id"] for c in result["conditions"]]
@@ -190,4 +201,4 @@ def evaluate(
     return report
 
 
-__all__ = ["NOT_LISTED", "Report", "evaluate", "interview", "perturb", "read_vignettes"]
+__all__ = ["MODES", "NOT_LISTED", "Report", "evaluate", "interview", "perturb", "read_vignettes"]

@@ -51,3 +51,28 @@ def test_the_project_vignettes_cover_every_condition_and_level(kb: KnowledgeBase
         "urgent",
         "emergency",
     }
+
+
+def test_full_mode_reads_the_words_and_structured_mode_does_not(kb: KnowledgeBase) -> None:
+    # A vignette whose structured part leaves out what only its words say (eczema under
+    # blisters, the sign of eczema herpeticum): full mode reads it, structured does not.
+    row = {
+        "id": "T1",
+        "source": "test",
+        "case": {
+            "age_years": 4,
+            "narrative": "She has eczema and now little blisters have come up over it.",
+            "locations": ["cheeks"],
+            "findings": {"clear_blisters": True},
+        },
+        "expected": {"diagnosis": "herpes_simplex", "triage": "urgent"},
+    }
+    full = evaluate(kb, [row], "full").outcomes[0]
+    structured = evaluate(kb, [row], "structured").outcomes[0]
+    assert full.level in ("urgent", "emergency")
+    assert structured.level not in ("urgent", "emergency")
+
+
+def test_an_unknown_mode_is_refused(kb: KnowledgeBase) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        evaluate(kb, [], "guess")

@@ -84,6 +84,30 @@ def test_ages_whose_and_durations() -> None:
     assert stated("about 1-2mm across")["size_mm"] == [1.5]
 
 
+def test_durations_without_a_number_and_times_that_date_something_else() -> None:
+    assert stated("tiny white spots under my eyes for months")["duration_days"] == [90.0]
+    # a time that dates a change is not how long the bump has been there
+    got = stated(
+        "I've had a small bump on my shoulder for years that never changed. "
+        "A few days ago it went red and tender."
+    )
+    assert got["duration_days"] == [730.0]
+    # writing for someone else, the writer's own bumps are not theirs
+    other = stated(
+        "My boyfriend has tiny white bumps on his forehead. "
+        "I've got similar ones but mine have been there for years."
+    )
+    assert "duration_days" not in other
+
+
+def test_a_product_or_someone_elses_guess_is_not_a_finding() -> None:
+    assert "findings.acne" not in stated("Adapalene acne gel didn't help the bumps on my face")
+    assert "findings.acne" not in stated("Acne stuff from the chemist hasn't helped")
+    guess = [u for u in read(KB, "My GP thought it was eczema but the cream did nothing")]
+    assert all(u.certainty != "stated" for u in guess if u.field == "findings.eczema")
+    assert stated("I have eczema and now these white spots")["findings.eczema"] == [True]
+
+
 def test_structured_answers_win_but_a_stated_red_flag_counts_and_is_listed() -> None:
     body = {
         "age_years": 40,

@@ -284,6 +284,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         n = _number(m.group(1), numbers)
         if n is None or _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
             continue
+        if _writers_own(text, m, whose):
+            continue
         certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
         item(
             "duration_days",
@@ -292,6 +294,18 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             m.end(),
             certainty,
         )
+
+    # Durations without a number ("for years", "for months"): a typical day count each.
+    vague = {str(k).lower(): float(v) for k, v in lex.get("durations_vague", {}).items()}
+    if vague:
+        keys = "|".join(re.escape(k) for k in sorted(vague, key=len, reverse=True))
+        for m in re.finditer(rf"\b(?:{keys})\b", text, re.I):
+            if _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
+                continue
+            if _writers_own(text, m, whose):
+                continue
+            certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
+            item("duration_days", vague[m.group(0).lower()], m.start(), m.end(), certainty)
 
     def sure(m: re.Match[str]) -> str:  # "maybe 5 mm", "maybe 8 or 9 of them"
         return UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
@@ -601,6 +615,14 @@ def _clause(text: str, start: int, end: int) -> str:
     return text[left + 1 : min(rights) if rights else len(text)]
 
 
+def _writers_own(text: str, m: re.Match[str], whose: str | None) -> bool:
+    """A time said of the writer's own bumps when they write for someone else ("I've got a
+    few similar ones but mine have been there for years")."""
+    if whose not in ("child", "other"):
+        return False
+    return bool(re.search(r"\b(?:mine|my own)\b", _clause(text, m.start(), m.end()), re.I))
+
+
 def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
     """A duration counts when its clause speaks of the bumps and of no other event
     ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer")."""
@@ -614,6 +636,12 @@ def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
         text, m.start() + len(m.group(0)) - len(m.group(0).lstrip()), lex["duration_of_a_change"], 2
     ):
         return False
+    # "A few days ago it went red": the time dates a change, not the bumps.
+    if after == ["ago"]:
+        rest = clause[clause.lower().find(m.group(0).lower()) + len(m.group(0)) :].lower()
+        cues = [str(c).lower() for c in lex.get("change_after_ago", [])]
+        if any(re.search(rf"\b{re.escape(c)}\b", rest) for c in cues):
+            return False
     return bool(BUMPS.search(clause)) and not EVENT.search(clause)
 
 

@@ -45,6 +45,37 @@ def test_a_dont_know_on_an_urgent_red_flag_makes_the_checker_unsure_and_leads_th
     assert r["triage"]["level"] != "self_care"
 
 
+def test_one_dont_know_short_of_an_urgent_floor_raises_the_level_one_step(
+    kb: KnowledgeBase,
+) -> None:
+    # Blisters, a fever and feeling unwell are urgent; with eczema they are an emergency
+    # (eczema herpeticum). Eczema not known: one step up, and the reason says so.
+    sick = {"clear_blisters": True, "fever": True, "unwell": True}
+    known_no = run(kb, {"age_years": 4, "findings": {**sick, "eczema": False}})
+    not_known = run(kb, {"age_years": 4, "findings": sick, "dont_know": ["findings.eczema"]})
+    known_yes = run(kb, {"age_years": 4, "findings": {**sick, "eczema": True}})
+    assert known_no["triage"]["level"] == "urgent"
+    assert not_known["triage"]["level"] == "emergency"
+    assert known_yes["triage"]["level"] == "emergency"
+    assert any(t.startswith("Not known: has eczema") for t in not_known["triage"]["reasons"])
+
+
+def test_a_dont_know_with_nothing_else_of_the_rule_confirmed_does_not_raise(
+    kb: KnowledgeBase,
+) -> None:
+    # Crusted sores need eczema and an open sore for the same-day rule: two unknowns away.
+    r = run(
+        kb,
+        {
+            "age_years": 30,
+            "findings": {"crusting": True},
+            "dont_know": ["findings.eczema", "findings.open_sore"],
+        },
+    )
+    assert r["triage"]["level"] not in ("urgent", "emergency")
+    assert not any(t.startswith("Not known") for t in r["triage"]["reasons"])
+
+
 def test_the_result_is_provisional_until_the_screen_is_answered(kb: KnowledgeBase) -> None:
     r = run(kb, {"age_years": 30, "locations": ["cheeks"], "colour": "white"})
     assert r["triage"]["provisional"] is True

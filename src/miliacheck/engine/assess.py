@@ -22,6 +22,7 @@ from miliacheck.engine.triage import (
     floor_reasons,
     is_must_not_miss,
     likelihood_words,
+    possible_floor_reasons,
     usual_care,
 )
 from miliacheck.kb.load import Array, KnowledgeBase
@@ -50,6 +51,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
                 "unsure",
             )
         )
+    reasons += possible_floor_reasons(kb, case, decide(reasons)[0])
     level, service = decide(reasons)
     if not reasons:
         reasons.append(

@@ -9,7 +9,7 @@ unsure rule's ``routine``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from miliacheck.engine.case import Case
 from miliacheck.engine.rules import holds
@@ -53,6 +53,44 @@ def floor_reasons(kb: KnowledgeBase, case: Case) -> list[Reason]:
         for r in kb.triage.floors
         if holds(r.when, case)
     ]
+
+
+def possible_floor_reasons(kb: KnowledgeBase, case: Case, current: str) -> list[Reason]:
+    """Floors of urgent or higher that one "don't know" stands between the case and, when
+    the person confirmed the rest of the rule and the floor is one level above ``current``.
+
+    Erring toward safety, the level goes up that one step and the reason says what was not
+    known (blisters with a fever and feeling unwell, eczema not known: emergency, not
+    urgent). A "don't know" with less of the rule confirmed, or a floor further away, only
+    leads the advice with the rule's instruction (see assess._unsure), as the case format
+    says: a distant rule on one unknown answer would send most people too far.
+    """
+    flagged = {p[9:] for p in case.dont_know if p.startswith("findings.")}
+    if not flagged:
+        return []
+    out: list[Reason] = []
+    for r in kb.triage.floors:
+        rank = LEVEL_RANK[r.level]
+        if rank < LEVEL_RANK["urgent"] or rank != LEVEL_RANK[current] + 1:
+            continue
+        if holds(r.when, case):
+            continue
+        f = case.findings
+        missing = [x for x in r.when.findings_true if f.get(x) is not True]
+        any_list = r.when.any_findings_true
+        any_missing = bool(any_list) and not any(f.get(x) is True for x in any_list)
+        unknown = [x for x in missing if x in flagged]
+        if any_missing:
+            unknown += [x for x in any_list if x in flagged][:1]
+        confirmed = any(f.get(x) is True for x in (*r.when.findings_true, *any_list))
+        if not confirmed or len(missing) + any_missing != 1 or len(unknown) != 1:
+            continue
+        as_if = replace(case, findings={**f, unknown[0]: True})
+        if holds(r.when, as_if):
+            label = kb.findings.findings[unknown[0]].label.lower()
+            text = f"Not known: {label}. If it may be so: {r.reason}"
+            out.append(Reason(r.level, r.service, text, r.id or "floor"))
+    return out
 
 
 def differential_reasons(kb: KnowledgeBase, case: Case, blind_post: Array) -> list[Reason]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from miliacheck.api import create_app
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.store import Store
 from miliacheck.text.ask import (
+    Passage,
     _safety_notes,
     _stem,
     ask,
@@ -104,12 +106,12 @@ def test_the_question_set_figures_hold(kb: KnowledgeBase) -> None:
     from tests.conftest import DATA
 
     q = score_questions(kb, read_jsonl(DATA / "text" / "questions.jsonl"))
-    # The issue's bar is 90 % top-1 on the lexical path; the rest is a ratchet at today's
-    # figures (two safety questions still miss their exact cautionary passage).
+    # The issue's bar: 90 % top-1 on the lexical path, every emergency flagged, every
+    # safety question answered with its cautionary passage, every out-of-scope refused.
     assert q["top1_article"] >= 0.9
     assert q["emergencies_flagged"] == "12/12"
     assert q["out_of_scope_refused"] == "10/10"
-    assert int(q["safety_cautions"].split("/")[0]) >= 21
+    assert q["safety_cautions"] == "23/23"
 
 
 # The questions below are the tests' own, written for these fixes; none is from the
@@ -283,3 +285,66 @@ def test_in_scope_questions_are_not_refused(kb: KnowledgeBase, question: str) ->
     for base in (kb, bare):
         a = _lexical(base, question)
         assert a["out_of_scope"] is False and a["passages"]
+
+
+def _shown(kb: KnowledgeBase, answer: dict[str, object]) -> list[Passage]:
+    """The library passages an answer shows, in order."""
+    library = {(f"/library/{p.article}", p.text): p for p in passages(kb)}
+    return [library[(p["article"], p["text"])] for p in answer["passages"]]  # type: ignore[attr-defined]
+
+
+EYE = re.compile(r"\beye(s|lids?)?\b", re.I)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I use a pin on milia near my eye",
+        "can I dig out the milia on my eyelids with a pin",
+        "is it ok to scrape the white bumps under my eyes with tweezers",
+    ],
+)
+def test_doing_something_near_the_eye_gets_the_eye_caution_of_more_than_one_article(
+    kb: KnowledgeBase, question: str
+) -> None:
+    shown = _shown(kb, _lexical(kb, question))
+    warned = {p.article for p in shown if cautionary(kb, p) and EYE.search(p.text)}
+    assert len(warned) >= 2
+
+
+def test_a_caution_about_another_treatment_near_the_eye_is_not_shown(kb: KnowledgeBase) -> None:
+    """Laser's eyelid risks do not answer a question that names no laser."""
+    for question in ("what can be done about milia along my lash line", "milia on my eyelid?"):
+        articles = {p.article for p in _shown(kb, _lexical(kb, question))}
+        assert "laser-treatment" not in articles
+
+
+def test_the_eye_cautions_come_right_after_the_answer(kb: KnowledgeBase) -> None:
+    shown = _shown(kb, _lexical(kb, "can I use a pin on milia near my eye"))
+    assert shown[0].article == "milia-myths"  # the answer
+    assert all(cautionary(kb, p) and EYE.search(p.text) for p in shown[1:3])
+
+
+def test_the_eye_caution_about_the_same_action_ranks_first(kb: KnowledgeBase) -> None:
+    """Ranked by the paragraph that speaks of the eye and of what is done there."""
+    from miliacheck.text.ask import _terms, place_ranking
+
+    eye = {"eye", "eyelid"}
+    everywhere = {p.article for p in passages(kb)}
+    for question, said in (
+        ("a needle near the eye", "needle"),
+        ("acid near the eyes", "acid"),
+        ("laser near the eye", "laser"),
+    ):
+        terms = set(_terms(kb, question)[0])
+        _, paragraph, _ = place_ranking(kb, terms, eye, everywhere)[0]
+        assert said in paragraph.lower() and EYE.search(paragraph)
+
+
+def test_an_emergency_near_the_eye_is_not_diluted_with_routine_cautions(kb: KnowledgeBase) -> None:
+    a = _lexical(
+        kb, "I picked at a milium on my eyelid and now it is red hot and swollen and I feel unwell"
+    )
+    assert a["emergency"] is True
+    text = " ".join(str(p["text"]) for p in a["passages"]).lower()  # type: ignore[attr-defined]
+    assert "contact the clinic" not in text and "book an appointment" not in text

@@ -36,6 +36,9 @@ COORD = 1.0  # a passage matching part of the question's weight keeps that share
 K1, B = 1.2, 0.75  # BM25's usual constants
 SEMANTIC_DEPTH = 20  # the semantic ranking's passages that enter the fusion (estimate)
 MIN_SCORE = 1.5  # BM25: below this nothing in the library answers the question (estimate)
+PLACE_WEIGHT = 3.0  # a place word, against a question word, in ranking its cautions (estimate)
+PLACE_CAUTIONS = 2  # cautions about a place the question names, each from an article (estimate)
+CUE_BOOST = 1.5  # a paragraph that warns in so many words, against one in a warning (estimate)
 QUESTION = re.compile(
     r"\?|^\s*(what|why|how|when|where|who|which|can|could|should|is|are|do|does|did|will|would|may|might)\b",
     re.I,
@@ -239,6 +242,10 @@ class _Index:
     subjects: dict[str, set[str]]  # article -> the words of its name (slug)
     subject_idf: dict[str, float]
     by_passage: dict[Passage, Counter[str]]
+    units: dict[Passage, list[tuple[str, Counter[str]]]]  # its paragraphs and list items
+    unit_avg: float  # their average length in words
+    names: dict[str, set[str]]  # article -> the words of its name that tell it apart
+    focus: set[str]  # the words that say what a question is about
 
 
 def _index(kb: KnowledgeBase) -> _Index:
@@ -265,9 +272,40 @@ def _index(kb: KnowledgeBase) -> _Index:
     sdf: Counter[str] = Counter(w for ws in subjects.values() for w in ws)
     n = max(1, len(subjects))
     subject_idf = {w: math.log(1 + n / c) for w, c in sdf.items()}
-    index = _Index(ps, docs, df, avg, fold, subjects, subject_idf, dict(zip(ps, docs, strict=True)))
+    units = {p: [(u, Counter(_words(u, fold))) for u in _units(p.text)] for p in ps}
+    lengths = [sum(c.values()) for us in units.values() for _, c in us]
+    unit_avg = sum(lengths) / max(1, len(lengths))
+    names = _distinct_names(kb, subjects)
+    done = {
+        w
+        for ph in kb.lexicon.get("ask_caution") or []
+        if len(str(ph).split()) == 1
+        for w in _words(str(ph), fold)
+    }
+    index = _Index(
+        ps,
+        docs,
+        df,
+        avg,
+        fold,
+        subjects,
+        subject_idf,
+        dict(zip(ps, docs, strict=True)),
+        units,
+        unit_avg,
+        names,
+        done | {w for ws in names.values() for w in ws},
+    )
     _INDEX[id(kb)] = (kb, index)
     return index
+
+
+UNIT = re.compile(r"\n\s*\n|\n(?=\s*[-*] )")
+
+
+def _units(text: str) -> list[str]:
+    """A passage's paragraphs and list items: where a passage speaks of a place."""
+    return [u.strip() for u in UNIT.split(text) if u.strip()]
 
 
 def _name(slug: str, title: str, fold: dict[str, str]) -> set[str]:
@@ -504,24 +542,92 @@ def _cautions(
 
 
 def _place_cautions(
-    kb: KnowledgeBase, question: str, ranked: list[tuple[float, Passage]]
+    kb: KnowledgeBase,
+    question: str,
+    hits: list[tuple[float, Passage]],
+    shown: list[Passage],
 ) -> list[Passage]:
     """For a question about a place where the library always cautions (the lexicon's
-    ``ask_caution_places``: library words -> the ways people say the place), the
-    best-matching cautionary passage that speaks of that place."""
+    ``ask_caution_places``: library words -> the ways people say the place), the library's
+    cautions about that place, the most relevant first (``place_ranking``). A candidate is
+    a cautionary passage of an article that answers the question, that the question names
+    (a treatment by its own name), or that is about no condition or treatment in particular
+    ('when to see a doctor'): a caution about laser near the eye does not answer a question
+    about a needle near the eye. At most ``PLACE_CAUTIONS`` per place, each from another
+    article, and none whose words the answer already shows."""
     ix = _index(kb)
+    terms = set(_terms(kb, question)[0])
+    eligible = {p.article for _, p in hits} | {
+        a for a, name in ix.names.items() if not name or name & terms
+    }
     out: list[Passage] = []
     for words, phrases in (kb.lexicon.get("ask_caution_places") or {}).items():
         if not _mentions_any([str(p) for p in phrases], question):
             continue
-        place = set(_words(str(words), ix.fold))
-        best = next(
-            (p for _, p in ranked if cautionary(kb, p) and place & set(_words(p.text, ix.fold))),
-            None,
-        )
-        if best is not None and best not in out:
-            out.append(best)
+        place = {w for w in _words(str(words), ix.fold) if w in ix.df}
+        chosen: list[Passage] = []
+        for _, text, p in place_ranking(kb, terms, place, eligible):
+            if len(chosen) >= PLACE_CAUTIONS:
+                break
+            if any(q.article == p.article for q in chosen) or p in shown or p in out:
+                continue
+            if any(text in q.text for q in [*shown, *out, *chosen]):
+                continue  # the same words in another article ('What not to do' repeated)
+            chosen.append(p)
+        out.extend(chosen)
     return out
+
+
+def place_ranking(
+    kb: KnowledgeBase, terms: set[str], place: set[str], articles: set[str]
+) -> list[tuple[float, str, Passage]]:
+    """The cautionary passages of ``articles`` that speak of a place and of what the question
+    is about, best first, each with its score and the paragraph or list item it is scored
+    by: the one that best matches the place and the rest of the question (what the person
+    wants to do there, to what), by BM25 over paragraphs and list items, a word of the
+    place weighing ``PLACE_WEIGHT`` times a word of the question, and ``CUE_BOOST`` times
+    more when the paragraph itself warns ('do not', 'only by a professional': the lexicon's
+    ``ask_caution_cues``). What a question is about: the single words of the lexicon's
+    ``ask_caution`` (needle, squeeze, kit; its phrases carry words such as 'should') and
+    the words that tell an article's name apart (milia, retinoid, laser, stye)."""
+    ix = _index(kb)
+    n = len(ix.docs)
+    cues = _cues(kb)
+    focus = (terms - place) & ix.focus  # what is done (needle, kit...), to or with what
+    weight = {t: 1.0 for t in terms if t in ix.df} | dict.fromkeys(place, PLACE_WEIGHT)
+    idf = {t: math.log(1 + (n - ix.df[t] + 0.5) / (ix.df[t] + 0.5)) for t in weight}
+    scored: list[tuple[float, str, Passage]] = []
+    for p in ix.passages:
+        if p.article not in articles or not cautionary(kb, p):
+            continue
+        best: tuple[float, str] | None = None
+        for text, c in ix.units[p]:
+            if not place & c.keys() or not c.keys() & focus:
+                continue  # silent on the place, or on what the question is about
+            norm = K1 * (1 - B + B * sum(c.values()) / ix.unit_avg)
+            score = sum(
+                weight[t] * idf[t] * c[t] * (K1 + 1) / (c[t] + norm) for t in weight if c[t]
+            )
+            if cues.search(text):
+                score *= CUE_BOOST  # it says itself what not to do there
+            if best is None or score > best[0]:
+                best = (score, text)
+        if best is not None:
+            scored.append((best[0], best[1], p))
+    return sorted(scored, key=lambda x: -x[0])
+
+
+def _distinct_names(kb: KnowledgeBase, subjects: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The words of each article's name that tell it apart: less generic words ('when to
+    see a doctor' keeps none), and for a treatment, less the words of the conditions' and
+    topics' names ('milia extraction' is named by 'extraction' or 'de-roofing', not 'milia')."""
+    generic = {_stem(g) for g in GENERIC} | GENERIC
+    kinds = {a.slug: a.kind for a in kb.articles.values()}
+    shared = {w for a, ws in subjects.items() if kinds.get(a) != "treatment" for w in ws}
+    return {
+        a: ws - generic - (shared if kinds.get(a) == "treatment" else set())
+        for a, ws in subjects.items()
+    }
 
 
 def _mentions_any(words: list[str], question: str) -> bool:
@@ -706,10 +812,11 @@ def ask(
         for i, (_, p) in enumerate(hits):
             if i == 0 or lexical_score.get(p, 0.0) >= max(MIN_SCORE, 0.5 * best):
                 shown.append(p)
-        for c in _place_cautions(kb, question, ranked) if not nothing else []:
-            # Near the eye, the library's caution for that place comes right after the answer.
-            if c not in shown:
-                shown.insert(1, c)
+        places = [] if nothing or emergency else _place_cautions(kb, question, hits, shown)
+        for i, c in enumerate(places):
+            # Near the eye, the library's cautions for that place come right after the answer
+            # (not in an emergency: then what to do now comes first and stands alone).
+            shown.insert(1 + i, c)
     for slug, sentence in reversed(stated):  # the library's own word on the emergency first
         said = next(
             (p for p in _index(kb).passages if p.article == slug and sentence in p.text), None

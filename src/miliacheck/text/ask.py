@@ -806,7 +806,12 @@ def ask(
         diy = _mentions(kb, "ask_caution", question)
         if diy and not nothing:
             # A question about doing something to the skin gets the library's caution first.
-            shown.extend(_cautions(kb, ranked, hits))
+            # The ranking (semantic too) picks the articles; within each, the caution whose
+            # words match the question best ('squeeze' -> 'What happens when you squeeze').
+            worded = {p for _, p in lexical}
+            shown.extend(
+                _cautions(kb, [*lexical, *(x for x in ranked if x[1] not in worded)], hits)
+            )
         best = lexical_hits[0][0] if lexical_hits else 0.0
         lexical_score = {p: score for score, p in lexical}
         for i, (_, p) in enumerate(hits):

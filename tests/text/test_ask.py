@@ -348,3 +348,35 @@ def test_an_emergency_near_the_eye_is_not_diluted_with_routine_cautions(kb: Know
     assert a["emergency"] is True
     text = " ".join(str(p["text"]) for p in a["passages"]).lower()  # type: ignore[attr-defined]
     assert "contact the clinic" not in text and "book an appointment" not in text
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("is periorbital cellulitis dangerous", "periorbital-cellulitis"),
+        ("what causes periorbital cellulitis", "periorbital-cellulitis"),
+        ("how is cellulitis treated", "periorbital-cellulitis"),
+        ("how long does periorbital cellulitis last?", "periorbital-cellulitis"),
+    ],
+)
+def test_a_question_about_a_condition_by_name_is_answered_not_flagged(
+    kb: KnowledgeBase, question: str, article: str
+) -> None:
+    a = _lexical(kb, question)
+    assert a["emergency"] is False and _first(a) == article
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my eye is swollen shut",
+        "my baby's eyelid is red and swollen and she has a fever",
+        "my son has cellulitis round his eye",
+        "toddler with cellulitis and fever",
+        "is periorbital cellulitis dangerous for a baby",  # perhaps theirs: the cautious side
+        "cellulitis",  # no question: perhaps a description
+    ],
+)
+def test_the_same_words_said_of_someone_are_still_flagged(kb: KnowledgeBase, question: str) -> None:
+    a = _lexical(kb, question)
+    assert a["emergency"] is True and a["emergency_advice"]

@@ -39,6 +39,7 @@ MIN_SCORE = 1.5  # BM25: below this nothing in the library answers the question 
 PLACE_WEIGHT = 3.0  # a place word, against a question word, in ranking its cautions (estimate)
 PLACE_CAUTIONS = 2  # cautions about a place the question names, each from an article (estimate)
 CUE_BOOST = 1.5  # a paragraph that warns in so many words, against one in a warning (estimate)
+BABY = re.compile(r"\b(baby|newborn|bub)\b", re.I)
 QUESTION = re.compile(
     r"\?|^\s*(what|why|how|when|where|who|which|can|could|should|is|are|do|does|did|will|would|may|might)\b",
     re.I,
@@ -711,16 +712,25 @@ def library_sentence(kb: KnowledgeBase, slug: str, fragment: str) -> str | None:
 
 
 def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The case the words describe (stated readings) and what an emergency check may use
-    (uncertain ages too: "my newborn has a fever" is about a newborn)."""
+    """The case the words describe (stated readings) and what an emergency check may use:
+    uncertain ages too ("my newborn has a fever" is about a newborn), and not the findings
+    read only from the name of a condition in a question that describes nobody ('is
+    periorbital cellulitis dangerous' asks about cellulitis; 'my son has cellulitis',
+    'toddler with cellulitis and fever' and a bare 'cellulitis' may be about someone)."""
     case: dict[str, Any] = {}
     findings: dict[str, bool] = {}
     age_any: float | None = None
-    for u in read(kb, question):
+    understood = read(kb, question)
+    someone = any(u.field == "whose" for u in understood)
+    named: set[str] = set()  # findings read from a condition's name
+    described: set[str] = set()  # ... and from other words
+    for u in understood:
         if u.field == "age_years" and age_any is None:
             age_any = float(u.value)
         if u.certainty != CERTAIN:
             continue
+        if u.field.startswith("findings."):
+            (named if _names_an_article(kb, u.text) else described).add(u.field[9:])
         if u.field.startswith("findings.") and u.field[9:] not in findings:
             findings[u.field[9:]] = bool(u.value)
         elif u.field == "locations":
@@ -733,7 +743,20 @@ def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[s
             case.setdefault("duration_days", u.value)
     if findings:
         case["findings"] = findings
-    return case, {"age_years": case.get("age_years", age_any)}
+    # A question that names a condition and says nothing of a person (whose bumps, an age,
+    # a baby, another finding) asks about the condition; anything else may describe someone.
+    someone = someone or age_any is not None or bool(BABY.search(question)) or bool(described)
+    about = QUESTION.search(question) and not someone
+    asked_about = named if about else set()
+    return case, {"age_years": case.get("age_years", age_any), "asked_about": asked_about}
+
+
+def _names_an_article(kb: KnowledgeBase, text: str) -> bool:
+    """Words that are all words of an article's name ('cellulitis', 'cold sores'), that is
+    of a condition, treatment or topic the library has a page on."""
+    ix = _index(kb)
+    words = set(_words(text, ix.fold))
+    return bool(words) and any(words <= name for name in ix.names.values() if name)
 
 
 def ranking(
@@ -779,13 +802,17 @@ def ask(
     age = extra["age_years"]
     if age is None:
         # "my baby ..." with no age: check it as a young baby, the cautious reading.
-        age = 0.1 if re.search(r"\b(baby|newborn|bub)\b", question, re.I) else 30.0
+        age = 0.1 if BABY.search(question) else 30.0
     signs, stated = emergency_signs(kb, question)
     probe = Case(
         age_years=float(age),
         locations=tuple(described.get("locations", [])) or None,
         findings={
-            **{k: v for k, v in described.get("findings", {}).items() if v},
+            **{
+                k: v
+                for k, v in described.get("findings", {}).items()
+                if v and k not in extra["asked_about"]
+            },
             **dict.fromkeys(signs, True),
         },
     )

@@ -81,6 +81,7 @@ def check(
     out += _check_rules(kb)
     out += _check_articles(kb, today or date.today())
     out += _check_lexicon(kb)
+    out += _check_ask(kb)
     ids = set(vignette_ids) if vignette_ids is not None else _known_vignette_ids()
     out += _check_no_vignette_ids(kb, ids)
     return out
@@ -401,6 +402,153 @@ def _check_lexicon(kb: KnowledgeBase) -> Iterator[Problem]:
                     yield Problem(
                         "error", f"lexicon.{part}.{side}", f"{w!r} is not text (quote it)"
                     )
+
+
+#: The lexicon's sections for the ask box (``text/ask.py``), and what each holds.
+ASK_LISTS = ("ask_caution", "ask_domain", "ask_not_covered", "ask_caution_cues")
+ASK_PHRASE_MAPS = ("ask_caution_places", "ask_intents")  # library words -> phrases
+ASK_SECTIONS = (*ASK_LISTS, *ASK_PHRASE_MAPS, "ask_spellings", "ask_emergency")
+_CITE = re.compile(r"\s*\[@[^\]]+\]")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def _check_ask(kb: KnowledgeBase) -> Iterator[Problem]:
+    """The ask box's sections of the lexicon: each of the right shape, no empty list
+    where one would match nothing (or, in an emergency rule, everything), every finding
+    and article it names known, and every library word it names said by the library."""
+    lex = kb.lexicon
+    if not lex:
+        return
+    for key in lex:
+        if str(key).startswith("ask_") and key not in ASK_SECTIONS:
+            yield Problem("error", f"lexicon.{key}", "unknown ask box section: it is never read")
+    for key in ASK_SECTIONS:
+        if key not in lex:
+            yield Problem("warning", f"lexicon.{key}", "missing: the ask box runs without it")
+    library = "\n".join(f"{a.title}\n{a.body}" for a in kb.articles.values()).lower()
+    spellings = lex.get("ask_spellings")
+    folds = spellings if isinstance(spellings, dict) else {}
+
+    def said(words: str) -> bool:
+        """Every word starts a word of the library's text, or the library says it in one
+        of the spellings folded into it ('de-roofing' for 'deroofing')."""
+        return all(
+            re.search(rf"\b{re.escape(w)}", library)
+            or any(
+                w in str(to).lower().split()
+                and re.search(rf"\b{re.escape(str(k).lower())}\b", library)
+                for k, to in folds.items()
+            )
+            for w in words.lower().split()
+        )
+
+    for key in ASK_LISTS:
+        if key in lex:
+            yield from _phrases(lex[key], f"lexicon.{key}", empty="warning")
+    for key in ASK_PHRASE_MAPS:
+        if key not in lex:
+            continue
+        if not isinstance(lex[key], dict):
+            yield Problem("error", f"lexicon.{key}", "must map library words to phrases")
+            continue
+        for words, phrases in lex[key].items():
+            where = f"lexicon.{key}.{words}"
+            if not isinstance(words, str) or not words.strip():
+                yield Problem("error", f"lexicon.{key}", f"{words!r} is not text (quote it)")
+            elif not said(words):
+                yield Problem("error", where, "the library never says it: it matches nothing")
+            yield from _phrases(phrases, where, empty="error")
+    if spellings is not None and not isinstance(spellings, dict):
+        yield Problem("error", "lexicon.ask_spellings", "must map a spelling to the library's")
+    for said_as, word in folds.items():
+        where = f"lexicon.ask_spellings.{said_as}"
+        if not isinstance(said_as, str) or not isinstance(word, str) or not word.strip():
+            yield Problem("error", where, f"{said_as!r}: {word!r} is not text to text (quote it)")
+        elif not said(word):
+            yield Problem("error", where, f"the library never says {word!r}")
+    if "ask_emergency" in lex:
+        yield from _check_ask_emergency(kb, lex["ask_emergency"])
+
+
+def _check_ask_emergency(kb: KnowledgeBase, spec: object) -> Iterator[Problem]:
+    where = "lexicon.ask_emergency"
+    if not isinstance(spec, dict):
+        yield Problem("error", where, "must be a mapping with findings and library")
+        return
+    for key in spec:
+        if key not in ("findings", "library"):
+            yield Problem("error", where, f"unknown key {key!r}: findings or library")
+    findings = spec.get("findings") or {}
+    if not isinstance(findings, dict):
+        yield Problem("error", f"{where}.findings", "must map a finding to ways of saying it")
+        findings = {}
+    # A finding helps only when a floor of urgent or above can fire on it.
+    rank = {level: i for i, level in enumerate(CARE_LEVELS)}
+    floored = {
+        f
+        for r in kb.triage.floors
+        if rank[r.level] >= rank["urgent"]
+        for f in (*r.when.findings_true, *r.when.any_findings_true)
+    }
+    for fid, ways in findings.items():
+        at = f"{where}.findings.{fid}"
+        if fid not in kb.findings.findings:
+            yield Problem("error", at, f"unknown finding {fid!r}")
+        elif fid not in floored:
+            yield Problem("warning", at, "no triage floor of urgent or above uses this finding")
+        if not isinstance(ways, list) or not ways:
+            yield Problem("error", at, "needs a list of ways of saying it")
+            continue
+        for i, groups in enumerate(ways):
+            yield from _groups(groups, f"{at}[{i}]")
+    rules = spec.get("library") or []
+    if not isinstance(rules, list):
+        yield Problem("error", f"{where}.library", "must be a list of rules")
+        rules = []
+    for i, rule in enumerate(rules):
+        at = f"{where}.library[{i}]"
+        if not isinstance(rule, dict) or set(rule) != {"all", "article", "says"}:
+            yield Problem("error", at, "a rule has exactly: all, article, says")
+            continue
+        yield from _groups(rule["all"], f"{at}.all")
+        article = kb.articles.get(str(rule["article"]))
+        if article is None:
+            yield Problem("error", f"{at}.article", f"unknown article {rule['article']!r}")
+        elif not isinstance(rule["says"], str) or not rule["says"].strip():
+            yield Problem("error", f"{at}.says", "must be text from the article")
+        elif not any(
+            rule["says"].lower() in _LINK.sub(r"\1", _CITE.sub("", line)).lower()
+            for line in article.body.splitlines()
+        ):
+            yield Problem(
+                "error",
+                f"{at}.says",
+                f"{rule['says']!r} is not a line of {article.slug}: the emergency is never shown",
+            )
+
+
+def _groups(groups: object, where: str) -> Iterator[Problem]:
+    """Phrase groups, one phrase of each to be said: none may be empty (an empty group
+    matches nothing), and there must be one (no group at all matches every question)."""
+    if not isinstance(groups, list) or not groups:
+        yield Problem("error", where, "needs a non-empty list of phrase groups")
+        return
+    for j, group in enumerate(groups):
+        yield from _phrases(group, f"{where}[{j}]", empty="error")
+
+
+def _phrases(phrases: object, where: str, empty: str) -> Iterator[Problem]:
+    """A list of phrases: text, not blank, and not only '*' (the wildcard)."""
+    if not isinstance(phrases, list):
+        yield Problem("error", where, "must be a list of phrases")
+        return
+    if not phrases:
+        yield Problem(empty, where, "empty list: it matches nothing")
+    for ph in phrases:
+        if not isinstance(ph, str):
+            yield Problem("error", where, f"{ph!r} is not text (quote it)")
+        elif not ph.replace("*", "").strip():
+            yield Problem("error", where, f"{ph!r} has no words")
 
 
 def _check_when(w: When, fids: set[str], lids: set[str], where: str) -> Iterator[Problem]:

@@ -347,12 +347,12 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             fid, value = key.split("=")
             item(f"findings.{fid}", value == "true", start, end, certainty)
         elif label == "SIMILAR":
-            fid = _similar(text, start, whose, lex)
-            if fid is None:
+            similar = _similar(text, start, whose, lex)
+            if similar is None:
                 continue
-            if certainty == PAST and fid in timeless:
+            if certainty == PAST and similar in timeless:
                 certainty = CERTAIN
-            item(f"findings.{fid}", not ent._.negex, start, end, certainty)
+            item(f"findings.{similar}", not ent._.negex, start, end, certainty)
         elif label == "LOC":
             # a place is where the bumps are, hedged or not
             if not ent._.negex and _a_bump_site(text, ent, whose, lex):

@@ -99,3 +99,29 @@ def test_a_broken_article_is_reported(tmp_path: Path) -> None:
     assert "related article 'nowhere' does not exist" in problems
     assert "a treatment article needs its safety section" in problems
     assert any("over 12 months" in m for m in problems)
+
+
+def test_a_vague_duration_that_is_not_a_number_of_days_is_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "lexicon.yaml"
+    path.write_text(path.read_text().replace("for years: 730,", "for years: ages,", 1))
+    problems = check(read_kb(root))
+    assert any(p.where == "lexicon.durations_vague.for years" for p in problems)
+
+
+def test_a_site_profile_without_a_default_or_with_too_big_a_share_is_an_error(
+    tmp_path: Path,
+) -> None:
+    root = _copy(tmp_path)
+    path = root / "conditions" / "milia_neonatal.yaml"
+    text = path.read_text()
+    text = text.replace("      weight: {p: 0.35,", "      weight: {p: 1.2,", 1)
+    text = text.replace(
+        '        default: {p: 0.01, est: "A baby brought for mouth cysts alone',
+        '        x_default: {p: 0.01, est: "A baby brought for mouth cysts alone',
+        1,
+    )
+    path.write_text(text)
+    messages = [(p.where, p.message) for p in check(read_kb(root))]
+    assert any("site_profiles" in w and "default" in m for w, m in messages), messages
+    assert any("site_profiles" in w and "shares sum" in m for w, m in messages), messages

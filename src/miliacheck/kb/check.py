@@ -402,6 +402,17 @@ def _check_lexicon(kb: KnowledgeBase) -> Iterator[Problem]:
                     yield Problem(
                         "error", f"lexicon.{part}.{side}", f"{w!r} is not text (quote it)"
                     )
+    for part in ("change_after_ago", "duration_of_a_change", "duration_relative"):
+        for w in lex.get(part) or []:
+            if not isinstance(w, str):
+                yield Problem("error", f"lexicon.{part}", f"{w!r} is not text (quote it)")
+    for phrase, days in (lex.get("durations_vague") or {}).items():
+        if not isinstance(phrase, str):
+            yield Problem("error", "lexicon.durations_vague", f"{phrase!r} is not text (quote it)")
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
+            yield Problem(
+                "error", f"lexicon.durations_vague.{phrase}", f"{days!r} is not a number of days"
+            )
 
 
 #: The lexicon's sections for the ask box (``text/ask.py``), and what each holds.

@@ -215,3 +215,39 @@ def test_the_interview_does_not_stop_while_a_must_not_miss_condition_is_in_betwe
     guarded = read_kb(root)
     q = assess(guarded, parse_case(guarded, case))["next_question"]
     assert q is not None and q["fields"] == ["findings.itchy"]
+
+
+def test_the_interview_does_not_stop_while_a_condition_needing_more_care_is_in_between(
+    tmp_path: Path,
+) -> None:
+    # As above: beta 0.85 (confident), alpha 0.036. Give alpha a higher usual level than
+    # beta (urgent against routine) and a care-change floor of 3 %: one more question.
+    case = {
+        "age_years": 30,
+        "findings": {"firm": False, "bleeding": False},
+        "dont_know": ["locations"],
+    }
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny_kb", root)
+    alpha = root / "conditions" / "alpha.yaml"
+    alpha.write_text(
+        alpha.read_text().replace(
+            "care: [{level: self_care, service: home, src: ref}]",
+            "care: [{level: urgent, service: gp, src: ref}]",
+        )
+    )
+    tiny = read_kb(root)
+    assert assess(tiny, parse_case(tiny, case))["next_question"] is None  # no floor: stops
+    manifest = root / "manifest.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "  separating_gain:", "  care_change_floor: {p: 0.03, est: test}\n  separating_gain:"
+        )
+    )
+    guarded = read_kb(root)
+    q = assess(guarded, parse_case(guarded, case))["next_question"]
+    assert q is not None and q["fields"] == ["findings.itchy"]
+    # Below the floor it stops: the same case with alpha made rarer.
+    alpha.write_text(alpha.read_text().replace("consult: {p: 0.5", "consult: {p: 0.05"))
+    rarer = read_kb(root)
+    assert assess(rarer, parse_case(rarer, case))["next_question"] is None

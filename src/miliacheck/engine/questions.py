@@ -16,7 +16,7 @@ import numpy as np
 
 from miliacheck.engine.case import Case
 from miliacheck.engine.rules import holds
-from miliacheck.engine.triage import act_threshold, is_must_not_miss
+from miliacheck.engine.triage import LEVEL_RANK, act_threshold, is_must_not_miss, usual_care
 from miliacheck.kb.load import Array, KnowledgeBase
 from miliacheck.kb.schema import Finding, QuestionSpec
 
@@ -174,15 +174,26 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     confident = float(post[:-1].max()) >= th.confident_stop.p
     if not confident and gains[best] >= th.min_information_gain.p:
         return _with_progress(cands[best].spec, asked, _remaining(kb, post, asked))
-    # About to stop: first make sure no must-not-miss condition is left in between.
+    # About to stop: first make sure no must-not-miss condition is left in between, then
+    # that no condition needing more care than the leading one is left in between.
     ids = kb.model.ids
+    in_between: list[int] = []
     for i, cid in enumerate(ids[:-1]):
         cond = kb.conditions[cid]
         if not is_must_not_miss(cond, case):
             continue
-        rule_out = th.must_not_miss_rule_out.p
-        if not rule_out <= float(post[i]) < act_threshold(kb, cond, case):
-            continue
+        if th.must_not_miss_rule_out.p <= float(post[i]) < act_threshold(kb, cond, case):
+            in_between.append(i)
+    if th.care_change_floor is not None:
+        lead = kb.conditions[ids[int(np.argmax(post[:-1]))]]
+        lead_rank = LEVEL_RANK[usual_care(lead, case).level]
+        for i, cid in enumerate(ids[:-1]):
+            cond = kb.conditions[cid]
+            if i in in_between or LEVEL_RANK[usual_care(cond, case).level] <= lead_rank:
+                continue
+            if th.care_change_floor.p <= float(post[i]) < act_threshold(kb, cond, case):
+                in_between.append(i)
+    for i in in_between:
         weights = np.zeros(len(ids))
         weights[i] = 1.0
         sep = [expected_gain(post, c.table, weights) for c in cands]

@@ -281,6 +281,9 @@ class Thresholds(_Frozen):
     separating_gain: Sourced
     must_not_miss_act: Sourced
     must_not_miss_rule_out: Sourced
+    # A condition needing more care than the leading one is still separated before the
+    # interview stops while it holds at least this much (and less than `differential`).
+    care_change_floor: Sourced | None = None
 
 
 class NotListed(_Frozen):

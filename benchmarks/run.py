@@ -579,6 +579,7 @@ def main() -> None:
         "accuracy": bench_accuracy(kb),
     }
     results["accuracy_commit"], results["accuracy_date"] = results["commit"], results["date"]
+    results["accuracy_kb_version"] = results["kb_version"]
     write(results)
 
 
@@ -591,7 +592,7 @@ def accuracy_only() -> None:
     results = json.loads(path.read_text(encoding="utf-8"))
     results["accuracy"] = bench_accuracy(kb)
     results["accuracy_commit"], results["accuracy_date"] = commit(), time.strftime("%Y-%m-%d")
-    results["kb_version"] = kb.version
+    results["accuracy_kb_version"] = kb.version
     write(results)
 
 
@@ -609,7 +610,7 @@ def write(results: dict[str, Any]) -> None:
         if results.get("accuracy_commit", results["commit"]) != results["commit"]:
             meta += (
                 f"; vignette rows re-scored by `make accuracy` on {results['accuracy_date']}, "
-                f"commit {results['accuracy_commit']}, knowledge base {results['kb_version']}"
+                f"commit {results['accuracy_commit']}, knowledge base {results['accuracy_kb_version']}"
             )
         meta += ".\n\n"
         readme.write_text(head + start + meta + table + "\n" + end + tail, encoding="utf-8")

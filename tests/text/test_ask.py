@@ -380,3 +380,127 @@ def test_a_question_about_a_condition_by_name_is_answered_not_flagged(
 def test_the_same_words_said_of_someone_are_still_flagged(kb: KnowledgeBase, question: str) -> None:
     a = _lexical(kb, question)
     assert a["emergency"] is True and a["emergency_advice"]
+
+
+# Blisters, sores or cold sores on a baby under 6 weeks, and a red or swollen eyelid,
+# said of someone: flagged, with what the library says to do (not the floor's wording).
+NEWBORN_HERPES = "especially one under 6 weeks old"
+EYELID_TODAY = "any red, swollen, tender eyelid should be seen the same day"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "newborn with cold sores",
+        "cold sores on a 2 week old",
+        "herpes on a newborn",
+        "3 week old baby with a cold sore",
+        "my 10 day old has blisters",
+        "tiny blisters on my newborn's chest",
+        "my daughter is 3 weeks old. she has blisters on her lip",
+        "my 3 week old has sores in her mouth",
+        "I think my newborn has a cold sore",
+        "is it safe to put cream on my newborn's cold sore",
+    ],
+)
+def test_a_baby_under_6_weeks_with_blisters_or_sores_gets_the_library_emergency(
+    kb: KnowledgeBase, question: str
+) -> None:
+    a = _lexical(kb, question)
+    advice = str(a["emergency_advice"])
+    assert a["emergency"] is True and NEWBORN_HERPES in advice
+    assert "see a doctor today" not in advice  # the library's A&E, not the floor's 'today'
+    assert "**" not in advice  # shown as text, without the article's bold marks
+    assert NEWBORN_HERPES in a["passages"][0]["text"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I think my son has periorbital cellulitis, his eyelid is red and swollen",
+        "why is my eyelid red and swollen?",
+        "my daughter's eyelids are swollen",
+        "swollen red eyelid since this morning",
+    ],
+)
+def test_a_red_or_swollen_eyelid_said_of_someone_is_seen_the_same_day(
+    kb: KnowledgeBase, question: str
+) -> None:
+    a = _lexical(kb, question)
+    assert a["emergency"] is True and EYELID_TODAY in str(a["emergency_advice"])
+    assert _first(a) == "periorbital-cellulitis"
+
+
+def test_the_advice_is_what_the_highest_level_says(kb: KnowledgeBase) -> None:
+    """A red, swollen eyelid with a fever is the library's emergency; the same-day
+    advice for the eyelid alone is not added to it, nor to an eye swollen shut."""
+    a = _lexical(kb, "my eyelid is red and swollen and I have a fever")
+    advice = str(a["emergency_advice"])
+    assert a["emergency"] is True and "spreading skin with a fever" in advice
+    assert EYELID_TODAY not in advice
+    shut = str(_lexical(kb, "my son's eye is swollen shut")["emergency_advice"])
+    assert "emergency department now" in shut and EYELID_TODAY not in shut
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # plain questions, about milia, cold sores or a condition by name
+        "what are milia",
+        "can I pop milia",
+        "do milia go away",
+        "what is a cold sore",
+        "are cold sores dangerous for babies?",
+        "is periorbital cellulitis dangerous",
+        "what causes a swollen eyelid?",
+        # babies with nothing that needs care now
+        "will my baby's milk spots go away",
+        "white spots on my newborn's nose",
+        "my 2 week old has white bumps on her gums",
+        "my 2 week old has white spots but no blisters or sores",
+        # someone else's cold sore, or a question about catching one
+        "I have a cold sore, can I kiss my 2 week old?",
+        "my partner has a cold sore, can she hold our 3 week old?",
+        "cold sore on my lip, is it ok to feed my newborn?",
+        "can my newborn catch cold sores?",
+        "how do I protect my newborn from cold sores",
+        # the writer's own blisters or fever beside a baby's age
+        "I have blisters on my nipples from feeding my 3 week old",
+        "I have a fever and my 2 week old has spots",
+        # an eyelid that is not red or swollen
+        "my eyelid isn't red or swollen, just a white bump",
+        "white bumps on my eyelids",
+    ],
+)
+def test_these_are_not_emergencies(kb: KnowledgeBase, question: str) -> None:
+    a = _lexical(kb, question)
+    assert a["emergency"] is False and a["emergency_advice"] is None
+
+
+def test_a_question_about_cold_sores_and_babies_gets_the_library_emergency_unflagged(
+    kb: KnowledgeBase,
+) -> None:
+    """Nobody is described: no flag, but the answer holds what the library says to do."""
+    for semantic in (False, True):
+        a = ask(kb, "are cold sores dangerous for babies?", semantic=semantic)
+        texts = " ".join(str(p["text"]) for p in a["passages"])  # type: ignore[attr-defined]
+        assert a["emergency"] is False and NEWBORN_HERPES in texts
+
+
+def test_every_floor_a_library_rule_names_is_an_urgent_floor(kb: KnowledgeBase) -> None:
+    """'floor:<id>' in the lexicon's ask_emergency.library: a floor that exists and is of
+    urgent or above (else the rule never holds)."""
+    from miliacheck.engine.triage import LEVEL_RANK
+    from miliacheck.text.ask import FLOOR
+
+    floors = {r.id: r.level for r in kb.triage.floors}
+    named = [
+        str(p)[len(FLOOR) :]
+        for rule in kb.lexicon["ask_emergency"]["library"]
+        for group in rule["all"]
+        for p in group
+        if str(p).startswith(FLOOR)
+    ]
+    assert named
+    for fid in named:
+        assert fid in floors and LEVEL_RANK[floors[fid]] >= LEVEL_RANK["urgent"], fid

@@ -673,41 +673,300 @@ def _phrase(ph: str) -> re.Pattern[str]:
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}
 
+# Where a clause ends, for whose words these are and for how far a 'no' reaches.
+CLAUSE = re.compile(
+    r"[.,;:!?()]|\b(?:and|but|if|because|when|whenever|while|so|since|though|although|"
+    r"whereas|however|yet|who|which|until|unless)\b",
+    re.I,
+)
+NEGATION_REACH = 3  # words before a phrase that a 'no' or 'not' still negates (estimate)
+# People other than the one described: the writer, the reader, anyone.
+PEOPLE = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|i'd|me|myself|you|you're|someone|somebody|anyone|anybody|"
+    r"everyone|everybody|people|visitor|visitors)\b",
+    re.I,
+)
+# A person named as where something came from ('caught it from my husband'), not its owner.
+SOURCE = re.compile(r"\b(?:from|by)\s+(?:(?:my|our|a|an|the|his|her|their|your)\s+)?$", re.I)
+# A clause about catching or being kept from something, not about having it.
+EXPOSURE = re.compile(
+    r"\b(?:can|could|will|would|might|may|do|does)\b(?:\s+\S+){0,3}?\s+get\s+(?:a\s+|any\s+)?"
+    r"(?:cold\s+sores?|herpes|blisters?|sores?|it|them)\b"
+    r"|\b(?:catch|catching|protect|protecting|prevent|preventing|avoid|avoiding|kiss|kissed|"
+    r"kisses|kissing|exposed|exposure|risk|risks|chance)\b",
+    re.I,
+)
+FLOOR = "floor:"  # in a library rule, a phrase 'floor:<id>' holds when that triage floor does
+BABY_AGE = 1.0  # below this age (years), whose words are whose decides the baby's floors
+# Findings about someone else by what they mean: never the person's own words.
+ABOUT_OTHERS = frozenset({"contact_with_similar", "family_history"})
 
-def _groups_hold(groups: list[list[str]], question: str) -> bool:
-    q = question.replace("\u2019", "'")
-    return all(any(_phrase(str(ph)).search(q) for ph in group) for group in groups)
+
+def _negated(kb: KnowledgeBase, q: str, m: re.Match[str], ph: str) -> bool:
+    """A phrase said after 'no', 'not', 'without'... (the reader's negation words) in the
+    same clause and within ``NEGATION_REACH`` words, or with one in the words its '*' stood
+    for ('eyelid isn't swollen'). The phrase's own words never negate it ('can't open')."""
+    cues = _negation_cues(kb)
+    before = CLAUSE.split(q[: m.start()])[-1]
+    window = " ".join(re.findall(r"[\w']+", before)[-NEGATION_REACH:])
+    if cues.search(window):
+        return True
+    own = set(re.findall(r"[\w']+", ph.lower()))
+    gaps = [w for w in re.findall(r"[\w']+", m.group(0).lower()) if w not in own]
+    return bool(gaps) and bool(cues.search(" ".join(gaps)))
 
 
-def emergency_signs(kb: KnowledgeBase, question: str) -> tuple[set[str], list[tuple[str, str]]]:
-    """What the lexicon's ``ask_emergency`` recognises: findings for the triage floors
-    (which decide with the age), and emergencies the library states itself, each with the
-    library's sentence saying what to do now (article, sentence)."""
+_CUES: dict[int, tuple[KnowledgeBase, re.Pattern[str]]] = {}
+
+
+def _negation_cues(kb: KnowledgeBase) -> re.Pattern[str]:
+    cached = _CUES.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        words = [str(w).lower() for w in (kb.lexicon.get("negations") or {}).get("preceding", [])]
+        words = words or ["no", "not", "never", "without"]
+        body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        cached = _CUES[id(kb)] = (kb, re.compile(rf"(?<![\w'])(?:{body})(?![\w'])", re.I))
+    return cached[1]
+
+
+def _said(kb: KnowledgeBase, group: list[str], q: str) -> list[tuple[int, int]]:
+    """Where the question says a phrase of the group, not negated."""
+    return [
+        m.span()
+        for ph in group
+        if not str(ph).startswith(FLOOR)
+        for m in _phrase(str(ph)).finditer(q)
+        if not _negated(kb, q, m, str(ph))
+    ]
+
+
+@dataclass(frozen=True)
+class _Ref:
+    start: int
+    end: int
+    theirs: bool  # the person described (the baby), or someone else
+
+
+def _people(kb: KnowledgeBase, q: str, ages: list[tuple[int, int, float]]) -> list[_Ref]:
+    """Who the words name: the baby described (a child noun, 'baby', an age under a year)
+    or someone else (an adult or a brother or sister, the writer, 'someone', an older
+    child's age, the writer's own lip)."""
+    lex = kb.lexicon
+    whose = lex.get("whose") or {}
+    similar = lex.get("similar") or {}
+    older = {str(w) for w, age in (lex.get("age_words") or {}).items() if float(age) >= BABY_AGE}
+    refs: list[_Ref] = []
+
+    def find(words: list[str], theirs: bool) -> None:
+        for w in words:
+            for m in _phrase(w).finditer(q):
+                refs.append(_Ref(m.start(), m.end(), theirs))
+
+    find([str(w) for w in whose.get("child") or [] if str(w) not in older], False)
+    find(["baby", "newborn", "bub", "infant"], False)
+    find([*(str(w) for w in whose.get("other") or []), *older], True)
+    find([str(w) for w in similar.get("relatives") or []], True)
+    refs += [_Ref(m.start(), m.end(), True) for m in PEOPLE.finditer(q)]
+    places = [str(p) for ps in (lex.get("locations") or {}).values() for p in ps]
+    for p in places:  # the writer's own body: 'a cold sore on my lip'
+        refs += [_Ref(m.start(), m.end(), True) for m in _phrase(f"my {p}").finditer(q)]
+    refs += [_Ref(s, e, age >= BABY_AGE) for s, e, age in ages]
+    # The longest reading of each place wins ('my 2 week old' over 'old'...).
+    refs.sort(key=lambda r: (r.start, -(r.end - r.start)))
+    out: list[_Ref] = []
+    for r in refs:
+        if out and r.start < out[-1].end:
+            continue
+        if SOURCE.search(q[: r.start]):
+            continue  # 'from my husband': where it came from
+        out.append(r)
+    return out
+
+
+def _owner(q: str, span: tuple[int, int], refs: list[_Ref]) -> bool | None:
+    """Whose the words at ``span`` are: the person described (False), someone else (True),
+    or nobody's (None: the clause asks about catching it or keeping it away). The nearest
+    person named in the same clause owns them, the one before on a tie; with none named,
+    the person described."""
+    start, end = span
+    cuts = [m.end() for m in CLAUSE.finditer(q, 0, start)]
+    left = max(cuts, default=0)
+    after = CLAUSE.search(q, end)
+    right = after.start() if after else len(q)
+    if EXPOSURE.search(q[left:right]):
+        return None
+    best: tuple[int, int, bool] | None = None
+    for r in refs:
+        if r.start < left or r.end > right or (r.start < end and r.end > start):
+            continue
+        if r.end <= start:
+            gap, side = len(WORD.findall(q[r.end : start].lower())), 0
+        else:
+            gap, side = len(WORD.findall(q[end : r.start].lower())), 1
+        if best is None or (gap, side) < best[:2]:
+            best = (gap, side, r.theirs)
+    return best[2] if best else False
+
+
+@dataclass
+class _Reading:
+    """What the words say for the emergency check: the person's findings, those of someone
+    else named beside them, and where the ask box's own reading set the reader's aside."""
+
+    mine: set[str]
+    theirs: set[str]
+    aside: list[tuple[int, int]]
+
+
+def _ways(kb: KnowledgeBase, q: str, refs: list[_Ref] | None, describes: bool) -> _Reading:
+    """The findings the lexicon's ``ask_emergency.findings`` recognise (each way is phrase
+    groups, one phrase of each said and not negated). Said of a baby, each belongs to whom
+    the nearest person named beside its last group's words is (``refs``; None: to the person
+    described). In a question that describes nobody ('what causes a swollen eyelid?') they
+    are what is asked about, not signs."""
     spec = kb.lexicon.get("ask_emergency") or {}
-    findings = {
-        str(fid)
-        for fid, ways in (spec.get("findings") or {}).items()
-        if any(_groups_hold(groups, question) for groups in ways)
-    }
-    said: list[tuple[str, str]] = []
+    out = _Reading(set(), set(), [])
+    if not describes:
+        return out
+    for fid, ways in (spec.get("findings") or {}).items():
+        for groups in ways:
+            spans = [_said(kb, [str(p) for p in g], q) for g in groups]
+            if not all(spans):
+                continue
+            for span in spans[-1]:
+                out.aside.append(span)
+                owner = _owner(q, span, refs) if refs is not None else False
+                if owner is False:
+                    out.mine.add(str(fid))
+                elif owner:
+                    out.theirs.add(str(fid))
+    return out
+
+
+@dataclass
+class Emergency:
+    """The ask box's emergency: the floors of urgent or above that hold, and the library's
+    own sentences, each with its level; the advice is what the highest level says to do."""
+
+    floors: list[Any]
+    stated: list[tuple[str, str]]  # (article, sentence), the highest level first
+    advice: str | None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.floors or self.stated)
+
+
+def _library(
+    kb: KnowledgeBase, q: str, fired: set[str], describes: bool
+) -> list[tuple[str, str, str, set[str]]]:
+    """The emergencies the library states itself (``ask_emergency.library``), each as
+    (level, article, sentence, the floors it stands for). A rule holds when each of its
+    groups does: one of its phrases said (not negated) in words that describe someone, or
+    for a phrase 'floor:<id>', that floor holding (``fired``). Its level is that of the
+    floors it names, else emergency."""
+    spec = kb.lexicon.get("ask_emergency") or {}
+    level_of = {str(r.id): str(r.level) for r in kb.triage.floors}
+    out: list[tuple[str, str, str, set[str]]] = []
     for rule in spec.get("library") or []:
-        if _groups_hold(rule["all"], question):
-            sentence = library_sentence(kb, rule["article"], rule["says"])
-            if sentence:
-                said.append((rule["article"], sentence))
-    return findings, said
+        groups = [[str(p) for p in g] for g in rule["all"]]
+        named = {p[len(FLOOR) :] for g in groups for p in g if p.startswith(FLOOR)}
+
+        def holds_group(group: list[str]) -> bool:
+            if any(p.startswith(FLOOR) and p[len(FLOOR) :] in fired for p in group):
+                return True
+            return describes and bool(_said(kb, group, q))
+
+        if not all(holds_group(g) for g in groups):
+            continue
+        levels = [level_of[f] for f in named & fired]
+        level = max(levels, key=LEVEL_RANK.__getitem__) if levels else "emergency"
+        sentence = library_sentence(kb, rule["article"], rule["says"])
+        if sentence:
+            out.append((level, str(rule["article"]), sentence, named & fired))
+    return out
+
+
+def emergency(kb: KnowledgeBase, question: str) -> Emergency:
+    """Whether the words describe an emergency, and what to do now (``_emergency``)."""
+    q = question[:1000].replace("\u2019", "'")
+    described, extra = _case_from(kb, q)
+    return _emergency(kb, q, described, extra)
+
+
+def _emergency(
+    kb: KnowledgeBase, q: str, described: dict[str, Any], extra: dict[str, Any]
+) -> Emergency:
+    """Whether the words describe an emergency, and what to do now. The triage floors of
+    urgent or above decide with the age (a baby with no age said is checked as a young
+    baby), on what the reader reads and the lexicon's ways of saying a red flag. When the
+    age is a baby's, words said of someone else named beside them ('I have a cold sore')
+    are checked as theirs (an adult's), and words about catching something ('can my
+    newborn catch cold sores?') as nobody's. A library rule naming a floor stands instead
+    of that floor's instruction; the advice is what the highest level says."""
+    understood: list[Any] = extra["understood"]
+    age = extra["age_years"]
+    if age is None:
+        # "my baby ..." with no age: check it as a young baby, the cautious reading.
+        age = 0.1 if BABY.search(q) else 30.0
+    baby = float(age) < BABY_AGE
+    ages = [(u.start, u.end, float(u.value)) for u in understood if u.field == "age_years"]
+    refs = _people(kb, q, ages) if baby else None
+    found = _ways(kb, q, refs, extra["describes"])
+    mine, theirs = set(found.mine), set(found.theirs)
+    first: dict[str, bool] = {}
+    for u in understood:
+        if u.certainty == CERTAIN and u.field.startswith("findings."):
+            first.setdefault(u.field[9:], bool(u.value))
+    for u in understood:
+        fid = u.field[9:]
+        if u.certainty != CERTAIN or not u.field.startswith("findings.") or not first[fid]:
+            continue
+        if not u.value or fid in extra["asked_about"]:
+            continue
+        if any(u.start < e and s < u.end for s, e in found.aside):
+            continue  # the lexicon's way reads these words (said of whom it finds)
+        owner = False if refs is None or fid in ABOUT_OTHERS else _owner(q, (u.start, u.end), refs)
+        if owner is False:
+            mine.add(fid)
+        elif owner:
+            theirs.add(fid)
+    probes = [
+        Case(
+            age_years=float(age),
+            locations=tuple(described.get("locations", [])) or None,
+            findings=dict.fromkeys(mine, True),
+        )
+    ]
+    if theirs:
+        probes.append(Case(age_years=30.0, findings=dict.fromkeys(theirs, True)))
+    floors = [
+        r
+        for r in kb.triage.floors
+        if LEVEL_RANK[r.level] >= LEVEL_RANK["urgent"] and any(holds(r.when, p) for p in probes)
+    ]
+    stated = _library(kb, q, {str(r.id) for r in floors}, extra["describes"])
+    replaced = {f for *_, named in stated for f in named}
+    said: list[tuple[str, str]] = [
+        (r.level, r.instruction or r.reason) for r in floors if str(r.id) not in replaced
+    ]
+    said += [(level, s) for level, _, s, _ in stated]
+    top = max((LEVEL_RANK[level] for level, _ in said), default=None)
+    advice = " ".join(dict.fromkeys(s for level, s in said if LEVEL_RANK[level] == top)) or None
+    stated.sort(key=lambda x: -LEVEL_RANK[x[0]])
+    return Emergency(floors, [(a, s) for _, a, s, _ in stated], advice)
 
 
 def library_sentence(kb: KnowledgeBase, slug: str, fragment: str) -> str | None:
     """The line of an article (a bullet or a paragraph) that contains ``fragment``, as
-    shown: without citation markers, links or list marks."""
+    shown: without citation markers, links, list marks or bold marks."""
     article = kb.articles.get(slug)
     if article is None:
         return None
     for line in article.body.splitlines():
-        shown = LINK.sub(r"\1", CITE.sub("", line)).strip().lstrip("-* ").strip()
+        shown = LINK.sub(r"\1", CITE.sub("", line)).replace("**", "").strip().lstrip("-* ")
         if fragment.lower() in shown.lower():
-            return shown
+            return shown.strip()
     return None
 
 
@@ -746,9 +1005,14 @@ def _case_from(kb: KnowledgeBase, question: str) -> tuple[dict[str, Any], dict[s
     # A question that names a condition and says nothing of a person (whose bumps, an age,
     # a baby, another finding) asks about the condition; anything else may describe someone.
     someone = someone or age_any is not None or bool(BABY.search(question)) or bool(described)
-    about = QUESTION.search(question) and not someone
+    about = bool(QUESTION.search(question)) and not someone
     asked_about = named if about else set()
-    return case, {"age_years": case.get("age_years", age_any), "asked_about": asked_about}
+    return case, {
+        "age_years": case.get("age_years", age_any),
+        "asked_about": asked_about,
+        "describes": not about,
+        "understood": understood,
+    }
 
 
 def _names_an_article(kb: KnowledgeBase, text: str) -> bool:
@@ -797,33 +1061,14 @@ def ask(
         from miliacheck.text.semantic import default_embedder
 
         embedder = default_embedder()
-    question = question[:1000]
+    question = question[:1000].replace("\u2019", "'")
     described, extra = _case_from(kb, question)
     age = extra["age_years"]
     if age is None:
         # "my baby ..." with no age: check it as a young baby, the cautious reading.
         age = 0.1 if BABY.search(question) else 30.0
-    signs, stated = emergency_signs(kb, question)
-    probe = Case(
-        age_years=float(age),
-        locations=tuple(described.get("locations", [])) or None,
-        findings={
-            **{
-                k: v
-                for k, v in described.get("findings", {}).items()
-                if v and k not in extra["asked_about"]
-            },
-            **dict.fromkeys(signs, True),
-        },
-    )
-    urgent = [
-        r
-        for r in kb.triage.floors
-        if LEVEL_RANK[r.level] >= LEVEL_RANK["urgent"] and holds(r.when, probe)
-    ]
-    emergency = bool(urgent or stated)
-    sentences = [r.instruction or r.reason for r in urgent] + [s for _, s in stated]
-    advice = " ".join(dict.fromkeys(sentences)) or None
+    now = _emergency(kb, question, described, extra)
+    emergency, advice, stated = now.flagged, now.advice, now.stated
     lexical, ranked = ranking(kb, question, embedder if semantic else None)
     lexical_hits = best_per_article(lexical, 3)
     hits = best_per_article(ranked, 3)
@@ -851,7 +1096,12 @@ def ask(
             shown.insert(1 + i, c)
     for slug, sentence in reversed(stated):  # the library's own word on the emergency first
         said = next(
-            (p for p in _index(kb).passages if p.article == slug and sentence in p.text), None
+            (
+                p
+                for p in _index(kb).passages
+                if p.article == slug and sentence in p.text.replace("**", "")
+            ),
+            None,
         )
         if said is not None:
             shown = [said, *(p for p in shown if p != said)]

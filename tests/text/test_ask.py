@@ -487,6 +487,16 @@ def test_a_question_about_cold_sores_and_babies_gets_the_library_emergency_unfla
         assert a["emergency"] is False and NEWBORN_HERPES in texts
 
 
+def test_the_lash_line_is_the_eyelid(kb: KnowledgeBase) -> None:
+    for question in (
+        "what can be done about milia along my lash line",
+        "milia along her lash line",
+    ):
+        a = _lexical(kb, question)
+        assert _first(a) != "cold-sores-herpes"
+        assert "eyelid" in str(a["passages"][0]["text"]).lower()  # type: ignore[index]
+
+
 def test_every_floor_a_library_rule_names_is_an_urgent_floor(kb: KnowledgeBase) -> None:
     """'floor:<id>' in the lexicon's ask_emergency.library: a floor that exists and is of
     urgent or above (else the rule never holds)."""

@@ -144,6 +144,8 @@ def _words(text: str, fold: dict[str, str]) -> list[str]:
 _STOP = frozenset(
     [
         "a",
+        "about",
+        "along",
         "an",
         "and",
         "are",
@@ -155,6 +157,7 @@ _STOP = frozenset(
         "could",
         "do",
         "does",
+        "done",
         "for",
         "from",
         "get",

@@ -251,3 +251,13 @@ def test_the_interview_does_not_stop_while_a_condition_needing_more_care_is_in_b
     alpha.write_text(alpha.read_text().replace("consult: {p: 0.5", "consult: {p: 0.05"))
     rarer = read_kb(root)
     assert assess(rarer, parse_case(rarer, case))["next_question"] is None
+
+
+def test_blisters_crusts_or_sores_in_a_baby_under_3_months_are_seen_today(
+    kb: KnowledgeBase,
+) -> None:
+    for age, finding in ((0.05, "open_sore"), (0.05, "crusting"), (0.2, "clear_blisters")):
+        r = run(kb, {"age_years": age, "findings": {finding: True}})
+        assert r["triage"]["level"] in ("urgent", "emergency"), (age, finding)
+    older = run(kb, {"age_years": 0.5, "findings": {"crusting": True}})
+    assert older["triage"]["level"] not in ("urgent", "emergency")

@@ -100,6 +100,16 @@ def test_durations_without_a_number_and_times_that_date_something_else() -> None
     assert "duration_days" not in other
 
 
+def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
+    assert stated("My boyfriend's got a hard white spot on his eyelid")["count"] == ["one"]
+    assert stated("The lump on his scalp has changed shape")["count"] == ["one"]
+    assert stated("little white spots on his nose since birth, loads of them")["count"] == ["many"]
+    assert stated("about 20 pearly dome-shaped bumps in his armpits")["count"] == ["many"]
+    # a singular that is one of several is not one bump
+    assert "count" not in stated("a white spot on his eyelid and others like it on his cheeks")
+    assert "one" not in stated("a millimetre or two. I've never squeezed them").get("count", [])
+
+
 def test_a_product_or_someone_elses_guess_is_not_a_finding() -> None:
     assert "findings.acne" not in stated("Adapalene acne gel didn't help the bumps on my face")
     assert "findings.acne" not in stated("Acne stuff from the chemist hasn't helped")

@@ -189,7 +189,7 @@ SIZE_ONE = re.compile(
     r"\b(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b", re.I
 )
 COUNTED = re.compile(
-    r"\W*(?:of\s+)?(?:[\w'-]+\s+){0,4}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|ones|of them|on (?:my|her|his|their|the))\b",
+    r"[^\w.;!?]*(?:them\b|(?:of\s+)?(?:[\w'-]+\s+){0,4}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|ones|of them|on (?:my|her|his|their|the))\b)",
     re.I,
 )
 EVENT = re.compile(
@@ -200,8 +200,16 @@ BUMPS = re.compile(
     r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia)\b",
     re.I,
 )
+COUNT_ONE = re.compile(
+    r"\b(?:a|an|one|the|this|that|single)\s+(?:[\w'-]+\s+){0,3}?(?:bump|lump|spot|dot|cyst|pimple|dome|growth|papule|nodule|whitehead|blister)\b(?!s)",
+    re.I,
+)
+PLURAL = re.compile(
+    r"\b(?:bumps|lumps|spots|dots|cysts|pimples|domes|growths|papules|nodules|whiteheads|blisters|milia|ones|others|they|them|these|those|they're|theyre|several|few|couple|many|lots|loads|dozens|rash)\b",
+    re.I,
+)
 COUNT_NUM = re.compile(
-    r"\b(\d{1,3})\s+(?:\w+\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b", re.I
+    r"\b(\d{1,3})\s+(?:[\w-]+\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b", re.I
 )
 BUMP_NOUNS = re.compile(
     r"\b(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|zits?|whiteheads?|milia|rash|marks|patches|ones|growths?|papules?)\b",
@@ -373,6 +381,14 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item("sex", key, start, end)
         elif label == "AGEWORD":
             item("age_years", float(key), start, end, UNCERTAIN)
+    # "a hard white spot", "the lump on my scalp": one bump, when nothing in the words
+    # speaks of several (no plural bump word, no "they" or "them", no other count).
+    if not PLURAL.search(text) and not any(u.field == "count" for u in out):
+        single = COUNT_ONE.search(text)
+        if single:
+            at = (single.start(), single.end())
+            sure_one = UNCERTAIN if _hedged(text, *at, lex) else CERTAIN
+            out.append(Understood("count", "one", single.group(0), *at, sure_one))
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))

@@ -110,6 +110,18 @@ def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
     assert "one" not in stated("a millimetre or two. I've never squeezed them").get("count", [])
 
 
+def test_durations_from_the_age_they_began_at_and_from_words() -> None:
+    got = stated("My 7 week old has had a tiny white spot on her eyelid since she was 2 weeks old")
+    assert got["duration_days"] == [35.0]
+    assert stated("I'm 17 and have had white spots on my face since I was about 13")[
+        "duration_days"
+    ] == [pytest.approx(4 * 365.25)]
+    assert stated("White bumps on my chin, about a fortnight now")["duration_days"] == [14.0]
+    assert stated("For the last year I have noticed yellow marks on my eyelids")[
+        "duration_days"
+    ] == [365.0]
+
+
 def test_a_product_or_someone_elses_guess_is_not_a_finding() -> None:
     assert "findings.acne" not in stated("Adapalene acne gel didn't help the bumps on my face")
     assert "findings.acne" not in stated("Acne stuff from the chemist hasn't helped")

@@ -22,7 +22,7 @@ from spacy.tokens import Span
 from miliacheck.kb.load import KnowledgeBase
 
 CERTAIN, UNCERTAIN, PAST = "stated", "uncertain", "past"
-UNITS_DAYS = {"day": 1.0, "week": 7.0, "month": 30.4, "year": 365.25}
+UNITS_DAYS = {"day": 1.0, "week": 7.0, "fortnight": 14.0, "month": 30.4, "year": 365.25}
 MAX_TEXT = 5000
 
 
@@ -162,7 +162,7 @@ def _number(word: str, numbers: dict[str, float]) -> float | None:
 
 
 NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
-UNIT = r"(day|week|month|year|yr|wk|mo)s?"
+UNIT = r"(day|week|fortnight|month|year|yr|wk|mo)s?"
 AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}[\s-]*old\b", re.I)
 AGE_SELF = re.compile(
     r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month))", re.I
@@ -175,6 +175,10 @@ AGE_IS = re.compile(
 )
 DURATION = re.compile(
     rf"\b(?:for|since|past|last|over|about|around|almost|nearly|roughly|only|just)?\s*(?:the\s+)?(?:last|past)?\s*{NUM}\s+{UNIT}\b(?![\s-]*old)",
+    re.I,
+)
+SINCE_AGE = re.compile(
+    rf"\bsince\s+(?:he|she|i|they|we)\s+(?:was|were)\s+(?:about\s+|around\s+|roughly\s+)?{NUM}(?:[\s-]+{UNIT})?(?:[\s-]+old)?\b",
     re.I,
 )
 SINCE_BIRTH = re.compile(
@@ -303,6 +307,19 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             certainty,
         )
 
+    # "since she was about 2 weeks old", "since I was 13": the age they began at.
+    age_now = next((u.value for u in out if u.field == "age_years"), None)
+    for m in SINCE_AGE.finditer(text):
+        n = _number(m.group(1), numbers)
+        # its "2 weeks old" may be read as an age too, so no overlap test; the clause must
+        # speak of the bumps ("he's had acne since he was 13" does not)
+        if n is None or age_now is None or not BUMPS.search(_clause(text, m.start(), m.end())):
+            continue
+        began = n * UNITS_DAYS[_unit(m.group(2))] if m.group(2) else n * 365.25
+        if 0 <= began < float(age_now) * 365.25:
+            certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
+            days = round(float(age_now) * 365.25 - began, 1)
+            item("duration_days", days, m.start(), m.end(), certainty)
     # Durations without a number ("for years", "for months"): a typical day count each.
     vague = {str(k).lower(): float(v) for k, v in lex.get("durations_vague", {}).items()}
     if vague:
@@ -677,7 +694,8 @@ def _certainty(ent: Span) -> str:
 
 
 def _unit(word: str) -> str:
-    return {"d": "day", "w": "week", "m": "month", "y": "year"}.get(word[:1].lower(), "day")
+    units = {"d": "day", "w": "week", "f": "fortnight", "m": "month", "y": "year"}
+    return units.get(word[:1].lower(), "day")
 
 
 def _mm(unit: str) -> float:

@@ -122,6 +122,15 @@ def test_durations_from_the_age_they_began_at_and_from_words() -> None:
     ] == [365.0]
 
 
+def test_a_hedged_quantity_or_a_recent_time_does_not_hedge_the_findings() -> None:
+    got = stated("it's definitely bigger now, maybe 6 or 7 mm, and it scabs and bleeds a bit")
+    assert got["findings.growing"] == [True]
+    assert got["findings.crusting"] == [True] and got["findings.bleeding"] == [True]
+    assert "findings.itchy" not in stated("it's maybe a bit itchy")  # still hedged
+    assert stated("the lump has changed shape in the last month")["findings.changing"] == [True]
+    assert "findings.itchy" not in stated("it was itchy last week but not now")  # still past
+
+
 def test_a_product_or_someone_elses_guess_is_not_a_finding() -> None:
     assert "findings.acne" not in stated("Adapalene acne gel didn't help the bumps on my face")
     assert "findings.acne" not in stated("Acne stuff from the chemist hasn't helped")

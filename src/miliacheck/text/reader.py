@@ -137,8 +137,24 @@ def _build(lexicon: Any) -> Language:
         own = [p for spec in lexicon["fixed"].values() for p in spec["phrases"]]
         own += [p for phrases in lexicon["findings"].values() for p in phrases]
         pseudo = [str(p) for p in own if cues & set(str(p).split())]
+        if name == "hedged":
+            # "bigger now, maybe 6 or 7 mm": a hedge before a quantity hedges the quantity
+            # (read by pattern with its own hedge test), not the findings around it
+            amounts = [str(n) for n in range(0, 101)]
+            amounts += [str(w) for w in lexicon["numbers"] if str(w) not in ("a", "an")]
+            single = [str(h) for h in lexicon["hedges"]["preceding"] if " " not in str(h)]
+            pseudo = [f"{h} {n}" for h in single for n in amounts]
+        if name == "past":
+            # "changed shape in the last month" is recent, not over: not the past
+            spans = ("week", "month", "year", "few days", "few weeks", "few months")
+            pseudo = [
+                f"{p} the {q} {u}"
+                for p in ("in", "over", "for", "during")
+                for q in ("last", "past")
+                for u in spans
+            ]
         termset = {
-            "pseudo_negations": pseudo if name == "negex" else [],
+            "pseudo_negations": pseudo,
             "termination": termination,
             **terms,
         }

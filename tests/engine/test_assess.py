@@ -261,3 +261,27 @@ def test_blisters_crusts_or_sores_in_a_baby_under_3_months_are_seen_today(
         assert r["triage"]["level"] in ("urgent", "emergency"), (age, finding)
     older = run(kb, {"age_years": 0.5, "findings": {"crusting": True}})
     assert older["triage"]["level"] not in ("urgent", "emergency")
+
+
+def test_a_condition_a_warning_sign_points_to_is_listed_however_unlikely(
+    kb: KnowledgeBase,
+) -> None:
+    # A 9-day-old with pus spots on the chest and a father with a cold sore: the floor says
+    # "can be newborn herpes", so herpes is in the differential even below 1 %.
+    r = run(
+        kb,
+        {
+            "age_years": 0.025,
+            "locations": ["chest", "arms"],
+            "duration_days": 2,
+            "count": "many",
+            "findings": {"pus": True, "contact_with_similar": True},
+        },
+    )
+    assert r["triage"]["level"] == "emergency"
+    herpes = next(c for c in r["conditions"] if c["id"] == "herpes_simplex")
+    assert herpes["must_not_miss"] is True
+    probabilities = [c["probability"] for c in r["conditions"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    total = sum(probabilities) + r["other_probability"] + r["not_listed_probability"]
+    assert abs(total - 1) < 1e-3

@@ -60,8 +60,12 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
     reasons.sort(key=lambda r: -LEVEL_RANK[r.level])
     pending = unscreened(kb, case)
 
+    # A condition a warning sign points to is listed however unlikely ("can be newborn
+    # herpes" with herpes below 1 %), so the differential and the reasons agree.
+    pointed = {ids.index(r.points_to) for r in reasons if r.points_to in ids}
     listed = sorted(
-        (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM), key=lambda i: -post[i]
+        (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM or i in pointed),
+        key=lambda i: -post[i],
     )
     why = explain(lp, items, listed)
     conditions = []
@@ -84,7 +88,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
                 "likelihood_words": likelihood_words(float(post[i])),
             }
         )
-    other = float(sum(post[i] for i in range(len(ids) - 1) if post[i] < LISTED_FROM))
+    other = float(sum(post[i] for i in range(len(ids) - 1) if i not in listed))
     return {
         "conditions": conditions,
         "other_probability": round(other, 4),

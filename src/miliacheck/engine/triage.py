@@ -25,6 +25,7 @@ class Reason:
     service: str
     text: str
     source: str  # rule id or condition id
+    points_to: str | None = None  # a condition the warning sign points to
 
 
 def usual_care(cond: Condition, case: Case) -> CareEntry:
@@ -49,7 +50,7 @@ def act_threshold(kb: KnowledgeBase, cond: Condition, case: Case) -> float:
 
 def floor_reasons(kb: KnowledgeBase, case: Case) -> list[Reason]:
     return [
-        Reason(r.level, r.service, r.reason, r.id or "floor")
+        Reason(r.level, r.service, r.reason, r.id or "floor", r.points_to)
         for r in kb.triage.floors
         if holds(r.when, case)
     ]
@@ -89,7 +90,7 @@ def possible_floor_reasons(kb: KnowledgeBase, case: Case, current: str) -> list[
         if holds(r.when, as_if):
             label = kb.findings.findings[unknown[0]].label.lower()
             text = f"Not known: {label}. If it may be so: {r.reason}"
-            out.append(Reason(r.level, r.service, text, r.id or "floor"))
+            out.append(Reason(r.level, r.service, text, r.id or "floor", r.points_to))
     return out
 
 

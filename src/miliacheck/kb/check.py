@@ -300,6 +300,10 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
     lids = set(kb.questions.locations["labels"])
     for rule in kb.triage.floors:
         yield from _check_when(rule.when, fids, lids, f"triage.{rule.id}")
+        if rule.points_to is not None and rule.points_to not in kb.conditions:
+            yield Problem(
+                "error", f"triage.{rule.id}.points_to", f"unknown condition {rule.points_to!r}"
+            )
     for g in kb.triage.screen:
         yield from _check_when(g.when, fids, lids, f"triage.screen.{g.id}")
         for name in g.fields:

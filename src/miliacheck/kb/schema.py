@@ -93,6 +93,9 @@ class Rule(_Provenanced):
     reason: str
     instruction: str | None = None
     format_floor: bool = False
+    # the condition this warning sign points to: listed in the result when the rule holds,
+    # however unlikely the rest of the case makes it ("can be newborn herpes")
+    points_to: str | None = None
 
 
 class CareEntry(_Provenanced):

@@ -285,3 +285,31 @@ def test_a_condition_a_warning_sign_points_to_is_listed_however_unlikely(
     assert probabilities == sorted(probabilities, reverse=True)
     total = sum(probabilities) + r["other_probability"] + r["not_listed_probability"]
     assert abs(total - 1) < 1e-3
+
+
+def test_the_interview_asks_the_one_unknown_piece_of_a_likely_conditions_escalation(
+    kb: KnowledgeBase,
+) -> None:
+    from miliacheck.evaluation import interview
+
+    # An inflamed cyst: painful and red around is 'soon' for an epidermoid cyst; the
+    # interview must not stop with 'red around' unasked.
+    reference = {
+        "age_years": 33,
+        "sex": "female",
+        "locations": ["back"],
+        "count": "one",
+        "size_mm": 35,
+        "colour": "red",
+        "findings": {
+            "painful": True,
+            "red_around": True,
+            "growing": True,
+            "central_dip": True,
+            "fever": False,
+            "warm_swollen_skin": False,
+        },
+    }
+    result, final, _ = interview(kb, reference)
+    assert final["findings"].get("red_around") is True
+    assert result["triage"]["level"] == "soon"

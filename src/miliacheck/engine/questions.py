@@ -9,7 +9,7 @@ rule-out and act thresholds and an unasked question still separates it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -200,7 +200,40 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
         j = int(np.argmax(sep))
         if sep[j] >= th.separating_gain.p:
             return _with_progress(cands[j].spec, asked, 1)
+    escalating = _escalation_question(kb, case, post)
+    if escalating is not None:
+        return _with_progress(escalating, asked, 1)
     return _last_question(kb, case, asked)
+
+
+def _escalation_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] | None:
+    """Before stopping: a finding that is the one unknown piece of an escalation rule of a
+    condition likely enough to set the level (a painful cyst: is the skin around it red?
+    Painful and red is 'soon'), so the care level is not left on an unasked question."""
+    ids = kb.model.ids
+    threshold = kb.manifest.thresholds.differential.p
+    for i in np.argsort(-post[:-1]):
+        if float(post[i]) < threshold:
+            break
+        cond = kb.conditions[ids[int(i)]]
+        for rule in cond.escalate:
+            named = [*rule.when.findings_true, *rule.when.any_findings_true]
+            if not named:
+                continue
+            open_ = [f for f in rule.when.findings_true if not case.answered(f"findings.{f}")]
+            rest = [f for f in rule.when.findings_true if f not in open_]
+            any_ok = not rule.when.any_findings_true or any(
+                case.findings.get(f) is True for f in rule.when.any_findings_true
+            )
+            if len(open_) != 1 or not any_ok or not all(case.findings.get(f) for f in rest):
+                continue
+            spec = kb.findings.findings[open_[0]]
+            if spec.red_flag or spec.advice_only:
+                continue  # red flags are the screen's; advice-only findings ask last
+            as_if = replace(case, findings={**case.findings, open_[0]: True})
+            if holds(rule.when, as_if):
+                return _yes_no(open_[0], spec)
+    return None
 
 
 def _last_question(kb: KnowledgeBase, case: Case, asked: int) -> dict[str, Any] | None:

@@ -125,3 +125,18 @@ def test_a_site_profile_without_a_default_or_with_too_big_a_share_is_an_error(
     messages = [(p.where, p.message) for p in check(read_kb(root))]
     assert any("site_profiles" in w and "default" in m for w, m in messages), messages
     assert any("site_profiles" in w and "shares sum" in m for w, m in messages), messages
+
+
+def test_a_variant_that_keeps_a_high_site_of_the_condition_is_warned(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "conditions" / "molluscum_contagiosum.yaml"
+    text = path.read_text()
+    # drop the adults' explicit low chest: the children's 0.3 would be kept
+    line = next(x for x in text.splitlines() if x.startswith("      chest: {p: 0.05"))
+    text = text.replace(line + "\n", "", 1)
+    path.write_text(text)
+    problems = check(read_kb(root))
+    assert any(
+        p.severity == "warning" and "likelihood_variants" in p.where and "'chest'" in p.message
+        for p in problems
+    )

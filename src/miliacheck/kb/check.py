@@ -208,10 +208,22 @@ def _check_conditions(kb: KnowledgeBase) -> Iterator[Problem]:
         if cid not in kb.conditions:
             yield Problem("error", cid, "a condition of the case format is missing")
     for c in kb.conditions.values():
-        for v in c.likelihood_variants:
+        for k, v in enumerate(c.likelihood_variants):
             for band in v.bands:
                 if band not in bands:
                     yield Problem("error", f"{c.id}.likelihood_variants", f"unknown band {band!r}")
+            # A variant replaces only the sites it names: a site the condition lists well
+            # above the variant's default is silently kept (usually a forgotten site).
+            default = v.locations.get("default")
+            for loc, base in c.likelihoods.locations.items():
+                kept = default and loc != "default" and loc not in v.locations
+                if kept and default and base.p > max(3 * default.p, 0.05):
+                    yield Problem(
+                        "warning",
+                        f"{c.id}.likelihood_variants[{k}].locations",
+                        f"{loc!r} keeps the condition's {base.p} (the variant's default is "
+                        f"{default.p}): list it in the variant if that is not meant",
+                    )
         for _, lk in (("likelihoods", c.likelihoods), *_variants(c)):
             yield from _check_likelihoods(kb, c, lk, fids, advice_only, lids)
         yield from _check_condition(kb, c, bands, fids, lids)

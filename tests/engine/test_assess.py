@@ -196,61 +196,62 @@ def test_a_tie_between_benign_conditions_of_one_level_is_shown_and_not_escalated
     assert r["triage"]["level"] == "self_care"
 
 
+# On the tiny knowledge base, firm=no gives alpha 0.225*0.1, beta 0.675*0.8, not_listed
+# 0.1*0.7: beta 0.85 (confident, the interview would stop) and alpha 0.036.
+BETA_CONFIDENT = {
+    "age_years": 30,
+    "findings": {"firm": False, "bleeding": False},
+    "dont_know": ["locations"],
+}
+
+
+def _tiny_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the tiny knowledge base to edit, and its alpha condition's file."""
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny_kb", root)
+    return root, root / "conditions" / "alpha.yaml"
+
+
+def _next(root: Path) -> dict[str, Any] | None:
+    kb = read_kb(root)
+    q: dict[str, Any] | None = assess(kb, parse_case(kb, BETA_CONFIDENT))["next_question"]
+    return q
+
+
 def test_the_interview_does_not_stop_while_a_must_not_miss_condition_is_in_between(
     tmp_path: Path,
 ) -> None:
-    # firm=no: alpha 0.225*0.1, beta 0.675*0.8, not_listed 0.1*0.7 -> beta 0.85 (confident),
-    # alpha 0.036: between its rule-out (0.005) and act (0.05) thresholds.
-    case = {
-        "age_years": 30,
-        "findings": {"firm": False, "bleeding": False},
-        "dont_know": ["locations"],
-    }
-    tiny = read_kb(DATA / "tiny_kb")
-    assert assess(tiny, parse_case(tiny, case))["next_question"] is None
-    root = tmp_path / "kb"
-    shutil.copytree(DATA / "tiny_kb", root)
-    alpha = root / "conditions" / "alpha.yaml"
+    # alpha 0.036 lies between its rule-out (0.005) and act (0.05) thresholds.
+    assert _next(DATA / "tiny_kb") is None
+    root, alpha = _tiny_copy(tmp_path)
     alpha.write_text(alpha.read_text().replace("article:", "must_not_miss: true\narticle:"))
-    guarded = read_kb(root)
-    q = assess(guarded, parse_case(guarded, case))["next_question"]
+    q = _next(root)
     assert q is not None and q["fields"] == ["findings.itchy"]
 
 
 def test_the_interview_does_not_stop_while_a_condition_needing_more_care_is_in_between(
     tmp_path: Path,
 ) -> None:
-    # As above: beta 0.85 (confident), alpha 0.036. Give alpha a higher usual level than
-    # beta (urgent against routine) and a care-change floor of 3 %: one more question.
-    case = {
-        "age_years": 30,
-        "findings": {"firm": False, "bleeding": False},
-        "dont_know": ["locations"],
-    }
-    root = tmp_path / "kb"
-    shutil.copytree(DATA / "tiny_kb", root)
-    alpha = root / "conditions" / "alpha.yaml"
+    # Give alpha (0.036) a higher usual level than beta (urgent against routine) and a
+    # care-change floor of 3 %: one more question; below the floor, none.
+    root, alpha = _tiny_copy(tmp_path)
     alpha.write_text(
         alpha.read_text().replace(
             "care: [{level: self_care, service: home, src: ref}]",
             "care: [{level: urgent, service: gp, src: ref}]",
         )
     )
-    tiny = read_kb(root)
-    assert assess(tiny, parse_case(tiny, case))["next_question"] is None  # no floor: stops
+    assert _next(root) is None  # no floor in the manifest: it stops
     manifest = root / "manifest.yaml"
     manifest.write_text(
         manifest.read_text().replace(
             "  separating_gain:", "  care_change_floor: {p: 0.03, est: test}\n  separating_gain:"
         )
     )
-    guarded = read_kb(root)
-    q = assess(guarded, parse_case(guarded, case))["next_question"]
+    q = _next(root)
     assert q is not None and q["fields"] == ["findings.itchy"]
-    # Below the floor it stops: the same case with alpha made rarer.
     alpha.write_text(alpha.read_text().replace("consult: {p: 0.5", "consult: {p: 0.05"))
-    rarer = read_kb(root)
-    assert assess(rarer, parse_case(rarer, case))["next_question"] is None
+    assert _next(root) is None
 
 
 def test_blisters_crusts_or_sores_in_a_baby_under_3_months_are_seen_today(

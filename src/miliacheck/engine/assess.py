@@ -60,13 +60,17 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
     reasons.sort(key=lambda r: -LEVEL_RANK[r.level])
     pending = unscreened(kb, case)
 
-    # A condition a warning sign points to is listed however unlikely ("can be newborn
-    # herpes" with herpes below 1 %), so the differential and the reasons agree.
-    pointed = {ids.index(r.points_to) for r in reasons if r.points_to in ids}
     listed = sorted(
-        (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM or i in pointed),
-        key=lambda i: -post[i],
+        (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM), key=lambda i: -post[i]
     )
+    # A warning sign that points to a condition below the list ("can be newborn herpes"
+    # with herpes under 1 %): the differential does not explain it, so say so.
+    for cid in dict.fromkeys(r.points_to for r in reasons if r.points_to in ids):
+        if cid is not None and ids.index(cid) not in listed:
+            unsure.append(
+                f"{kb.conditions[cid].name} is not on the list, but a warning sign points to"
+                " it, so it cannot be ruled out."
+            )
     why = explain(lp, items, listed)
     conditions = []
     for i in listed:
@@ -88,7 +92,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
                 "likelihood_words": likelihood_words(float(post[i])),
             }
         )
-    other = float(sum(post[i] for i in range(len(ids) - 1) if i not in listed))
+    other = float(sum(post[i] for i in range(len(ids) - 1) if post[i] < LISTED_FROM))
     return {
         "conditions": conditions,
         "other_probability": round(other, 4),

@@ -145,7 +145,7 @@ def _unsure(
     if mnm:
         reasons.append(f"{', '.join(mnm)} cannot be ruled out from the answers.")
     instructions: list[str] = []
-    flagged = {p[9:] for p in case.dont_know if p.startswith("findings.")}
+    flagged = case.dont_know_findings
     if flagged:
         as_if = replace(case, findings={**case.findings, **dict.fromkeys(flagged, True)})
         for rule in kb.triage.floors:

@@ -72,6 +72,11 @@ class Case:
             return path[9:] in self.findings
         return getattr(self, path, None) is not None
 
+    @property
+    def dont_know_findings(self) -> frozenset[str]:
+        """The findings answered "don't know" (ids, without the ``findings.`` prefix)."""
+        return frozenset(p[9:] for p in self.dont_know if p.startswith("findings."))
+
     def answered(self, path: str) -> bool:
         """Known, or declared unknowable in ``dont_know``: either way, never asked again."""
         return path in self.dont_know or self.known(path)

@@ -66,7 +66,7 @@ def possible_floor_reasons(kb: KnowledgeBase, case: Case, current: str) -> list[
     leads the advice with the rule's instruction (see assess._unsure), as the case format
     says: a distant rule on one unknown answer would send most people too far.
     """
-    flagged = {p[9:] for p in case.dont_know if p.startswith("findings.")}
+    flagged = case.dont_know_findings
     if not flagged:
         return []
     out: list[Reason] = []

@@ -73,7 +73,9 @@ def list_findings(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 
 def list_questions(kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Every question the interview can ask (field questions, yes/no findings, screen groups)."""
+    """Every question the interview can ask (field questions, yes/no findings, grouped
+    findings, screen groups). A grouped finding is asked alone only when it is the last of
+    its group left open."""
     out: list[dict[str, Any]] = [
         q.model_dump(mode="json", exclude_none=True) for q in kb.questions.questions
     ]
@@ -88,6 +90,18 @@ def list_questions(kb: KnowledgeBase) -> list[dict[str, Any]]:
                 "text": f.question,
                 "help": f.help,
                 "why": f.why,
+            }
+        )
+    for grp in kb.questions.groups:
+        out.append(
+            {
+                "id": grp.id,
+                "type": "multi",
+                "red_flag": False,
+                "fields": [f"findings.{m.finding}" for m in grp.members],
+                "text": grp.text,
+                "help": grp.help,
+                "why": grp.why,
             }
         )
     for g in kb.triage.screen:

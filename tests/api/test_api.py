@@ -114,7 +114,10 @@ def test_conditions_findings_questions_and_health(client: TestClient, kb: Knowle
     one = client.get("/api/v1/conditions/milia_primary").json()
     assert one["id"] == "milia_primary" and one["references"]
     assert len(client.get("/api/v1/findings").json()) == len(kb.findings.findings)
-    assert any(q["id"] == "q_locations" for q in client.get("/api/v1/questions").json())
+    questions = {q["id"]: q for q in client.get("/api/v1/questions").json()}
+    assert "q_locations" in questions
+    assert questions["q_site_history"]["type"] == "multi"
+    assert "findings.recent_skin_injury" in questions["q_site_history"]["fields"]
     assert client.get("/api/v1/health").json()["status"] == "ok"
 
 

@@ -18,7 +18,7 @@ from miliacheck.engine.case import Case
 from miliacheck.engine.rules import holds
 from miliacheck.engine.triage import LEVEL_RANK, act_threshold, is_must_not_miss, usual_care
 from miliacheck.kb.load import Array, KnowledgeBase
-from miliacheck.kb.schema import Finding, QuestionSpec
+from miliacheck.kb.schema import Finding, QuestionGroup, QuestionSpec, Sourced
 
 NONE_OPTION = "None of these"
 
@@ -27,6 +27,11 @@ NONE_OPTION = "None of these"
 class Candidate:
     spec: dict[str, Any]  # the question, as the result shows it (without progress)
     table: Array  # (K, V) P(answer v | row)
+    known: float = 1.0  # P(the person can answer it): "don't know" tells nothing
+
+    def gain(self, post: Array, weights: Array | None = None) -> float:
+        """Expected information of asking: the gain of an answer times the chance of one."""
+        return self.known * expected_gain(post, self.table, weights)
 
 
 def unscreened(kb: KnowledgeBase, case: Case) -> list[str]:
@@ -86,6 +91,55 @@ def _field_question(kb: KnowledgeBase, q: QuestionSpec) -> dict[str, Any]:
     }
 
 
+def grouped(kb: KnowledgeBase) -> dict[str, QuestionGroup]:
+    """Each finding asked within a group, with its group."""
+    return {m.finding: g for g in kb.questions.groups for m in g.members}
+
+
+def group_open(group: QuestionGroup, case: Case) -> list[str]:
+    """The group's findings offered to this case (their ``when`` holds) and not yet answered."""
+    return [
+        m.finding
+        for m in group.members
+        if holds(m.when, case) and not case.answered(f"findings.{m.finding}")
+    ]
+
+
+def group_question(kb: KnowledgeBase, group: QuestionGroup, open_: list[str]) -> dict[str, Any]:
+    """The group as one ``multi`` question over its open findings; one left is a yes/no."""
+    if len(open_) == 1:
+        return _yes_no(open_[0], kb.findings.findings[open_[0]])
+    labels = {m.finding: m.label for m in group.members}
+    return {
+        "id": group.id,
+        "text": group.text,
+        "help": group.help,
+        "type": "multi",
+        "fields": [f"findings.{f}" for f in open_],
+        "options": [
+            {"value": f"findings.{f}", "label": labels[f] or kb.findings.findings[f].label}
+            for f in open_
+        ],
+        "none_option": NONE_OPTION,
+        "unit": None,
+        "min": None,
+        "max": None,
+        "red_flag": False,
+        "why": group.why,
+        "text_for": dict(group.text_for),
+    }
+
+
+def joint_table(columns: list[Array]) -> Array:
+    """P(each combination of yes/no answers | row) for findings independent given the row:
+    (K, 2**n), the information of asking them together."""
+    table = np.ones((columns[0].shape[0], 1))
+    for p in columns:
+        yes_no = np.stack([p, 1 - p], axis=1)
+        table = (table[:, :, None] * yes_no[:, None, :]).reshape(table.shape[0], -1)
+    return table
+
+
 def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
     """Unanswered non-red-flag questions with their answer tables (locations excluded)."""
     m = kb.model
@@ -101,14 +155,28 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         path = q.fields[0]
         if path == "locations" or case.answered(path):
             continue
-        out.append(Candidate(_field_question(kb, q), tables[path]))
-    for col, fid in enumerate(m.finding_ids):
+        out.append(Candidate(_field_question(kb, q), tables[path], _known(q.answerable)))
+    in_group = grouped(kb)
+    col_of = {fid: col for col, fid in enumerate(m.finding_ids)}
+    for fid, col in col_of.items():
         spec = kb.findings.findings[fid]
-        if spec.red_flag or spec.advice_only or case.answered(f"findings.{fid}"):
+        if spec.red_flag or spec.advice_only or fid in in_group:
+            continue
+        if case.answered(f"findings.{fid}"):
             continue
         p = t.p_finding[:, col]
-        out.append(Candidate(_yes_no(fid, spec), np.stack([p, 1 - p], axis=1)))
+        table = np.stack([p, 1 - p], axis=1)
+        out.append(Candidate(_yes_no(fid, spec), table, _known(spec.answerable)))
+    for group in kb.questions.groups:
+        open_ = group_open(group, case)
+        if open_:
+            table = joint_table([t.p_finding[:, col_of[f]] for f in open_])
+            out.append(Candidate(group_question(kb, group, open_), table, _known(group.answerable)))
     return out
+
+
+def _known(answerable: Sourced | None) -> float:
+    return 1.0 if answerable is None else answerable.p
 
 
 def entropy_bits(p: Array) -> float:
@@ -144,10 +212,17 @@ def _h2(p: float) -> float:
 
 
 def answered_questions(kb: KnowledgeBase, case: Case) -> int:
-    """Non-red-flag questions already answered (given in the case or asked)."""
+    """Non-red-flag questions already answered (given in the case or asked); a group counts
+    once however many of its findings are answered."""
     n = sum(1 for q in kb.questions.questions if case.answered(q.fields[0]))
+    in_group = grouped(kb)
     for fid, spec in kb.findings.findings.items():
-        if not spec.red_flag and not spec.advice_only and case.answered(f"findings.{fid}"):
+        if spec.red_flag or spec.advice_only or fid in in_group:
+            continue
+        if case.answered(f"findings.{fid}"):
+            n += 1
+    for group in kb.questions.groups:
+        if any(case.answered(f"findings.{m.finding}") for m in group.members):
             n += 1
     return n
 
@@ -169,7 +244,7 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     cands = candidates(kb, case)
     if not cands:
         return _last_question(kb, case, asked)
-    gains = [expected_gain(post, c.table) for c in cands]
+    gains = [c.gain(post) for c in cands]
     best = int(np.argmax(gains))
     confident = float(post[:-1].max()) >= th.confident_stop.p
     if not confident and gains[best] >= th.min_information_gain.p:
@@ -196,7 +271,7 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     for i in in_between:
         weights = np.zeros(len(ids))
         weights[i] = 1.0
-        sep = [expected_gain(post, c.table, weights) for c in cands]
+        sep = [c.gain(post, weights) for c in cands]
         j = int(np.argmax(sep))
         if sep[j] >= th.separating_gain.p:
             return _with_progress(cands[j].spec, asked, 1)
@@ -232,7 +307,12 @@ def _escalation_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str
                 continue  # red flags are the screen's; advice-only findings ask last
             as_if = replace(case, findings={**case.findings, open_[0]: True})
             if holds(rule.when, as_if):
-                return _yes_no(open_[0], spec)
+                group = grouped(kb).get(open_[0])
+                if group is None:
+                    return _yes_no(open_[0], spec)
+                members = group_open(group, case)
+                if open_[0] in members:  # asked with the rest of its group, counted once
+                    return group_question(kb, group, members)
     return None
 
 

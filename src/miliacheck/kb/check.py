@@ -95,6 +95,14 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
     yield "manifest.not_listed.prior", kb.manifest.not_listed.prior
     for fid, f in kb.findings.findings.items():
         yield f"findings.{fid}.background", f.background
+        if f.answerable is not None:
+            yield f"findings.{fid}.answerable", f.answerable
+    for q in kb.questions.questions:
+        if q.answerable is not None:
+            yield f"questions.{q.id}.answerable", q.answerable
+    for g in kb.questions.groups:
+        if g.answerable is not None:
+            yield f"questions.groups.{g.id}.answerable", g.answerable
     for c in kb.conditions.values():
         for band, s in c.prior.prevalence.items():
             yield f"{c.id}.prior.prevalence.{band}", s
@@ -346,6 +354,32 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
         for path in q.fields:
             if path not in ("locations", "colour", "count", "size_mm", "duration_days"):
                 yield Problem("error", f"questions.{q.id}", f"unknown field {path!r}")
+    yield from _check_groups(kb, fids, lids)
+
+
+def _check_groups(kb: KnowledgeBase, fids: set[str], lids: set[str]) -> Iterator[Problem]:
+    """Grouped questions: known findings, each in one group, none a red flag (the screen
+    asks those) or advice-only, and ids that no other question uses."""
+    taken = {q.id for q in kb.questions.questions} | {g.id for g in kb.triage.screen}
+    taken |= {f"q_{fid}" for fid in fids}
+    seen: dict[str, str] = {}
+    for g in kb.questions.groups:
+        where = f"questions.groups.{g.id}"
+        if g.id in taken:
+            yield Problem("error", where, "the id is already a question's")
+        taken.add(g.id)
+        if len(g.members) < 2:
+            yield Problem("error", where, "a group needs at least two findings")
+        for m in g.members:
+            yield from _check_when(m.when, fids, lids, f"{where}.{m.finding}")
+            spec = kb.findings.findings.get(m.finding)
+            if spec is None:
+                yield Problem("error", where, f"unknown finding {m.finding!r}")
+            elif spec.red_flag or spec.advice_only:
+                yield Problem("error", where, f"{m.finding!r} is a red flag or advice-only")
+            if m.finding in seen:
+                yield Problem("error", where, f"{m.finding!r} is already in {seen[m.finding]!r}")
+            seen[m.finding] = g.id
 
 
 CITATION = re.compile(r"@([A-Za-z0-9_]+)")

@@ -201,6 +201,7 @@ class Finding(_Frozen):
     advice_only: bool = False
     ask_last: When | None = None  # asked once before the interview stops, when this holds
     background: Sourced
+    answerable: Sourced | None = None  # P(a person can answer); absent: always
 
 
 class Reference(_Frozen):
@@ -234,11 +235,32 @@ class QuestionSpec(_Frozen):
     min: float | None = None
     max: float | None = None
     bins: Literal["size_bins", "duration_bins"] | None = None
+    answerable: Sourced | None = None  # P(a person can answer); absent: always
+
+
+class GroupMember(_Frozen):
+    finding: str
+    label: str | None = None  # the option's words; the finding's own label when absent
+    when: When = When()  # the member is offered only when this holds (e.g. an age)
+
+
+class QuestionGroup(_Frozen):
+    """Findings a person knows about together (their history, their health), asked as one
+    ``multi`` question: each ticked finding becomes true, each unticked one false."""
+
+    id: str
+    text: str
+    text_for: dict[Literal["me", "child"], str] = Field(default_factory=dict)
+    help: str = ""
+    why: str
+    members: tuple[GroupMember, ...]
+    answerable: Sourced | None = None  # P(a person can answer); absent: always
 
 
 class QuestionsFile(_Frozen):
     locations: dict[str, dict[str, str]]
     questions: tuple[QuestionSpec, ...]
+    groups: tuple[QuestionGroup, ...] = ()
 
 
 class ScreenGroup(_Frozen):

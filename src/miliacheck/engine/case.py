@@ -50,6 +50,9 @@ class Case:
     colour: str | None = None
     findings: Mapping[str, bool] = field(default_factory=dict)
     dont_know: frozenset[str] = frozenset()
+    # Read from the words only (not case/v1): parts of the body named without the site
+    # ("on my face"); the bumps are on at least one site of each, which ones is unknown.
+    regions: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The case as case/v1 JSON (unknowns left out)."""

@@ -59,24 +59,8 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
         ll = lg["f1"][:, col] if value else lg["f0"][:, col]
         label = spec.label if value else "No: " + spec.label[0].lower() + spec.label[1:]
         out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
-    if case.locations is not None:
-        involved = [i for i, loc in enumerate(m.location_ids) if loc in case.locations]
-        # A list with `other` is open: the person could not name every site, so the
-        # sites left out say nothing; a list without it is complete and absences count.
-        absent = (
-            []
-            if "other" in case.locations
-            else [i for i, loc in enumerate(m.location_ids) if loc not in case.locations]
-        )
-        # Each site profile's independent-site likelihood, mixed by the profiles' shares.
-        per_profile = (
-            lg["l1"][:, :, involved].sum(axis=2) + lg["l0"][:, :, absent].sum(axis=2) + lg["lw"]
-        )
-        top = per_profile.max(axis=1)
-        ll = top + np.log(np.exp(per_profile - top[:, None]).sum(axis=1))
-        labels = kb.questions.locations["labels"]
-        where = ", ".join(labels[loc].lower() for loc in case.locations)
-        out.append(Evidence("locations", list(case.locations), f"Where: {where}", ll))
+    if case.locations is not None or case.regions:
+        out.append(_where(kb, case, lg))
     if case.colour is not None:
         ll = lg["colour"][:, COLOUR_INDEX[case.colour]]
         out.append(Evidence("colour", case.colour, f"Colour: {case.colour}", ll))
@@ -97,6 +81,45 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
             text += f", so they began at {_days_text(round(onset))} old"
         out.append(Evidence("duration_days", case.duration_days, text, ll))
     return out
+
+
+def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array]) -> Evidence:
+    """The locations' evidence: each site profile's independent-site likelihood, mixed by
+    the profiles' shares.
+
+    A list with `other` is open: the person could not name every site, so the sites left
+    out say nothing; a list without it is complete and absences count. A region read from
+    the words ("on my face") says the bumps are on at least one of its sites:
+    1 - P(none of them), its sites otherwise unknown (unless a site of it is named).
+    """
+    m = kb.model
+    sites = case.locations or ()
+    involved = [i for i, loc in enumerate(m.location_ids) if loc in sites]
+    regions = kb.questions.regions
+    in_region = {loc for r in case.regions for loc in regions[r].sites}
+    absent = (
+        []
+        if "other" in sites
+        else [
+            i for i, loc in enumerate(m.location_ids) if loc not in sites and loc not in in_region
+        ]
+    )
+    per_profile = (
+        lg["l1"][:, :, involved].sum(axis=2) + lg["l0"][:, :, absent].sum(axis=2) + lg["lw"]
+    )
+    for r in case.regions:
+        if any(loc in sites for loc in regions[r].sites):
+            continue  # a named site of the region already says the bumps are there
+        idx = [i for i, loc in enumerate(m.location_ids) if loc in regions[r].sites]
+        none = lg["l0"][:, :, idx].sum(axis=2)
+        per_profile = per_profile + np.log(-np.expm1(none))
+    top = per_profile.max(axis=1)
+    ll = top + np.log(np.exp(per_profile - top[:, None]).sum(axis=1))
+    labels = kb.questions.locations["labels"]
+    where = [labels[loc].lower() for loc in sites]
+    where += [f"somewhere on the {regions[r].label.lower()}" for r in case.regions]
+    value: list[str] = [*sites, *(f"region:{r}" for r in case.regions)]
+    return Evidence("locations", value, f"Where: {', '.join(where)}", ll)
 
 
 def onset_days(kb: KnowledgeBase, case: Case) -> float | None:

@@ -355,6 +355,10 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
             if path not in ("locations", "colour", "count", "size_mm", "duration_days"):
                 yield Problem("error", f"questions.{q.id}", f"unknown field {path!r}")
     yield from _check_groups(kb, fids, lids)
+    for rid, region in kb.questions.regions.items():
+        for site in region.sites:
+            if site not in lids or site == "other":
+                yield Problem("error", f"questions.regions.{rid}", f"unknown site {site!r}")
 
 
 def _check_groups(kb: KnowledgeBase, fids: set[str], lids: set[str]) -> Iterator[Problem]:
@@ -442,6 +446,12 @@ def _check_lexicon(kb: KnowledgeBase) -> Iterator[Problem]:
             for w in words:
                 if not isinstance(w, str):
                     yield Problem("error", f"lexicon.{part}.{key}", f"{w!r} is not text (quote it)")
+    for region, phrases in (lex.get("regions") or {}).items():
+        if region not in kb.questions.regions:
+            yield Problem("error", "lexicon.regions", f"unknown region {region!r}")
+        for w in [*phrases, *(lex.get("region_not_a_site") or [])]:
+            if not isinstance(w, str):
+                yield Problem("error", f"lexicon.regions.{region}", f"{w!r} is not text (quote it)")
     for fid in lex.get("timeless", []):
         if fid not in kb.findings.findings:
             yield Problem("error", "lexicon.timeless", f"unknown finding {fid!r}")

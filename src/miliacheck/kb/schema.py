@@ -257,10 +257,19 @@ class QuestionGroup(_Frozen):
     answerable: Sourced | None = None  # P(a person can answer); absent: always
 
 
+class Region(_Frozen):
+    """A part of the body a person names without the site ("on my face"): the bumps are
+    on at least one of its sites, which ones is not known."""
+
+    label: str
+    sites: tuple[str, ...]
+
+
 class QuestionsFile(_Frozen):
     locations: dict[str, dict[str, str]]
     questions: tuple[QuestionSpec, ...]
     groups: tuple[QuestionGroup, ...] = ()
+    regions: dict[str, Region] = Field(default_factory=dict)
 
 
 class ScreenGroup(_Frozen):

@@ -47,9 +47,17 @@ def with_narrative(
     locations = [
         (i, u) for i, u in enumerate(items) if u.field == "locations" and u.certainty == CERTAIN
     ]
-    if locations and (case.locations is None or "locations" in dont_know):
+    open_sites = case.locations is None or "locations" in dont_know
+    if locations and open_sites:
         fill(-1, "locations", tuple(dict.fromkeys(u.value for _, u in locations)))
         used.update(i for i, _ in locations)
+    # "on my face": a region, when the structured part gives no sites (they win)
+    regions = [
+        (i, u) for i, u in enumerate(items) if u.field == "region" and u.certainty == CERTAIN
+    ]
+    if regions and open_sites:
+        values["regions"] = tuple(dict.fromkeys(u.value for _, u in regions))
+        used.update(i for i, _ in regions)
     seen: set[str] = set()
     childs = any(u.field == "whose" and u.value == "child" for u in items)
     for i, u in enumerate(items):
@@ -57,7 +65,7 @@ def with_narrative(
             # "my newborn", "my baby" with no number: if it is younger than the age given,
             # a parent probably typed their own; the younger age counts until confirmed.
             pass
-        elif u.certainty != CERTAIN or u.field in ("locations", "whose"):
+        elif u.certainty != CERTAIN or u.field in ("locations", "region", "whose"):
             continue
         if u.field.startswith("findings."):
             fid = u.field[9:]
@@ -124,7 +132,7 @@ def with_narrative(
 def key(u: Understood | dict[str, Any]) -> str:
     """How a reading is named when the person corrects it."""
     field, value = (u.field, u.value) if isinstance(u, Understood) else (u["field"], u["value"])
-    return f"locations:{value}" if field == "locations" else str(field)
+    return f"{field}:{value}" if field in ("locations", "region") else str(field)
 
 
 __all__ = ["Understood", "key", "with_narrative"]

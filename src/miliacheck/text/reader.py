@@ -92,6 +92,8 @@ def _build(lexicon: Any) -> Language:
 
     for loc, phrases in lexicon["locations"].items():
         add("LOC", loc, phrases)
+    for region, phrases in (lexicon.get("regions") or {}).items():
+        add("REGION", region, phrases)
     for fid, phrases in lexicon["findings"].items():
         add("FIND", fid, phrases)
     for fid, spec in lexicon["fixed"].items():
@@ -162,7 +164,7 @@ def _build(lexicon: Any) -> Language:
             "negex",
             name=f"negex_{name}",
             config={
-                "ent_types": ["FIND", "FIXED", "LOC", "SIMILAR"],
+                "ent_types": ["FIND", "FIXED", "LOC", "REGION", "SIMILAR"],
                 "extension_name": name,
                 "neg_termset": termset,
             },
@@ -400,6 +402,12 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
                 if key == "nappy_area" and not _a_young_child(whose, out):
                     key = "other"  # an adult's bottom is not a nappy area
                 item("locations", key, start, end)
+        elif label == "REGION":
+            # "on my face": somewhere on the face; not "face wash" nor "body lotion"
+            after = re.findall(r"[a-z']+", text[end : end + 20].lower())[:1]
+            thing = set(after) & set(lex.get("region_not_a_site", []))
+            if not ent._.negex and not thing and _a_bump_site(text, ent, whose, lex):
+                item("region", key, start, end)
         elif label == "COLOUR":
             if _bumps_colour(text, start, end, lex):
                 certainty = UNCERTAIN if _just_before(text, start, _hedges(lex)) else CERTAIN

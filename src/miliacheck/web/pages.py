@@ -82,6 +82,8 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
             return label if value else "Not: " + label[0].lower() + label[1:]
         if field == "locations":
             return f"Where: {labels.get(value, value).lower()}"
+        if field == "region" and value in kb.questions.regions:
+            return f"Where: somewhere on the {kb.questions.regions[value].label.lower()}"
         names = {
             "age_years": "Age (years)",
             "duration_days": "How long (days)",

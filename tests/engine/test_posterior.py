@@ -104,15 +104,34 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
         cpds.append(TabularCPD(name, table.shape[1], table.T, evidence=["D"], evidence_card=[k]))
         evidence[name] = value
 
-    for fid, v in case.findings.items():
-        if not kb.findings.findings[fid].advice_only:
-            p = t.p_finding[:, m.finding_ids.index(fid)]
-            child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
-    if case.locations is not None:
-        # The site profile is a hidden variable S between the condition and the sites.
-        n_prof = t.p_profile.shape[1]
+    # The site profile is a hidden variable S between the condition and the sites, and the
+    # findings whose chance differs by profile (weak immunity in adults' facial molluscum).
+    n_prof = t.p_profile.shape[1]
+    coupled = [m.finding_ids[c] for c in t.coupled]
+    if case.locations is not None or set(coupled) & set(case.findings):
         net.add_edge("D", "S")
         cpds.append(TabularCPD("S", n_prof, t.p_profile.T, evidence=["D"], evidence_card=[k]))
+    for fid, v in case.findings.items():
+        if kb.findings.findings[fid].advice_only:
+            continue
+        col = m.finding_ids.index(fid)
+        if fid in coupled:
+            p = t.p_profile_finding[:, :, col].reshape(k * n_prof)  # column d * P + s
+            net.add_edges_from([("D", f"f_{fid}"), ("S", f"f_{fid}")])
+            cpds.append(
+                TabularCPD(
+                    f"f_{fid}",
+                    2,
+                    np.stack([1 - p, p]),
+                    evidence=["D", "S"],
+                    evidence_card=[k, n_prof],
+                )
+            )
+            evidence[f"f_{fid}"] = int(v)
+        else:
+            p = t.p_finding[:, col]
+            child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
+    if case.locations is not None:
         for j, loc in enumerate(m.location_ids):
             if loc in case.locations or "other" not in case.locations:
                 p = t.p_location[:, :, j].reshape(k * n_prof)  # column d * P + s
@@ -151,6 +170,28 @@ def test_posterior_equals_pgmpy_exact_inference(kb: KnowledgeBase) -> None:
     rng = random.Random(2026)
     for _ in range(25):
         case = parse_case(kb, _random_case(kb, rng))
+        np.testing.assert_allclose(
+            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
+        )
+
+
+def test_posterior_equals_pgmpy_with_a_finding_coupled_to_the_site_pattern(
+    kb: KnowledgeBase,
+) -> None:
+    """Weak immunity is commoner in adults' facial molluscum than in its genital pattern:
+    the finding and the sites are mixed over the hidden profile together."""
+    pytest.importorskip("pgmpy")
+    assert kb.model.at(30).coupled, "no coupled finding left to test"
+    rng = random.Random(11)
+    for _ in range(15):
+        raw = _random_case(kb, rng)
+        raw["age_years"] = rng.choice([22, 35, 50, 75])
+        raw.setdefault("findings", {})["weakened_immunity"] = rng.random() < 0.5
+        if rng.random() < 0.8:
+            raw["locations"] = rng.choice([["cheeks", "chin"], ["genitals"], ["neck", "other"]])
+        else:
+            raw.pop("locations", None)
+        case = parse_case(kb, {k: v for k, v in raw.items() if k != "dont_know"})
         np.testing.assert_allclose(
             posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
         )

@@ -51,16 +51,26 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     findings = kb.findings.findings
     out: list[Evidence] = []
     index = {f: i for i, f in enumerate(m.finding_ids)}
-    for fid, value in case.findings.items():
+    coupled = set(m.at(case.age_years).coupled)
+    # A finding whose chance differs by site profile is weighed in a chain, in column
+    # order: each item is P(value | condition, the coupled findings before it), and the
+    # sites come last, given them all; the items still multiply to the exact joint.
+    profile = lg["lw"]  # log P(profile, coupled findings so far | condition)
+    for fid, value in sorted(case.findings.items(), key=lambda kv: index[kv[0]]):
         spec = findings[fid]
         if spec.advice_only:
             continue
         col = index[fid]
-        ll = lg["f1"][:, col] if value else lg["f0"][:, col]
+        if col in coupled:
+            joint = profile + (lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col])
+            ll = _logsumexp(joint) - _logsumexp(profile)
+            profile = joint
+        else:
+            ll = lg["f1"][:, col] if value else lg["f0"][:, col]
         label = spec.label if value else "No: " + spec.label[0].lower() + spec.label[1:]
         out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
     if case.locations is not None or case.regions:
-        out.append(_where(kb, case, lg))
+        out.append(_where(kb, case, lg, profile))
     if case.colour is not None:
         ll = lg["colour"][:, COLOUR_INDEX[case.colour]]
         out.append(Evidence("colour", case.colour, f"Colour: {case.colour}", ll))
@@ -83,9 +93,38 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     return out
 
 
-def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array]) -> Evidence:
-    """The locations' evidence: each site profile's independent-site likelihood, mixed by
-    the profiles' shares.
+def _logsumexp(x: Array) -> Array:
+    """log Σ exp over the last axis."""
+    top = x.max(axis=-1)
+    out: Array = top + np.log(np.exp(x - top[..., None]).sum(axis=-1))
+    return out
+
+
+def _coupled_profile(kb: KnowledgeBase, case: Case) -> Array:
+    """log P(site profile, the case's profile-coupled findings | condition): (K, P)."""
+    m = kb.model
+    t = m.at(case.age_years)
+    lg = t.logs
+    joint = lg["lw"]
+    for fid, value in case.findings.items():
+        col = m.finding_ids.index(fid)
+        if col in t.coupled:
+            joint = joint + (lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col])
+    out: Array = joint
+    return out
+
+
+def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
+    """P(site profile | condition, the case's coupled findings and sites): (K, P)."""
+    joint = _coupled_profile(kb, case)
+    if case.locations is not None or case.regions:
+        joint = joint + _sites_by_profile(kb, case, kb.model.at(case.age_years).logs)
+    out: Array = np.exp(joint - _logsumexp(joint)[:, None])
+    return out
+
+
+def _sites_by_profile(kb: KnowledgeBase, case: Case, lg: dict[str, Array]) -> Array:
+    """log P(the sites as given | condition, site profile): (K, P).
 
     A list with `other` is open: the person could not name every site, so the sites left
     out say nothing; a list without it is complete and absences count. A region read from
@@ -104,17 +143,23 @@ def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array]) -> Evidence:
             i for i, loc in enumerate(m.location_ids) if loc not in sites and loc not in in_region
         ]
     )
-    per_profile = (
-        lg["l1"][:, :, involved].sum(axis=2) + lg["l0"][:, :, absent].sum(axis=2) + lg["lw"]
-    )
+    out: Array = lg["l1"][:, :, involved].sum(axis=2) + lg["l0"][:, :, absent].sum(axis=2)
     for r in case.regions:
         if any(loc in sites for loc in regions[r].sites):
             continue  # a named site of the region already says the bumps are there
         idx = [i for i, loc in enumerate(m.location_ids) if loc in regions[r].sites]
         none = lg["l0"][:, :, idx].sum(axis=2)
-        per_profile = per_profile + np.log(-np.expm1(none))
-    top = per_profile.max(axis=1)
-    ll = top + np.log(np.exp(per_profile - top[:, None]).sum(axis=1))
+        out = out + np.log(-np.expm1(none))
+    return out
+
+
+def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array], profile: Array) -> Evidence:
+    """The locations' evidence: each site profile's likelihood, mixed by the profiles'
+    shares, given the profile-coupled findings (``profile``: their log joint with the share,
+    (K, P))."""
+    sites = case.locations or ()
+    regions = kb.questions.regions
+    ll = _logsumexp(_sites_by_profile(kb, case, lg) + profile) - _logsumexp(profile)
     labels = kb.questions.locations["labels"]
     where = [labels[loc].lower() for loc in sites]
     where += [f"somewhere on the {regions[r].label.lower()}" for r in case.regions]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from miliacheck.engine.case import Case
+from miliacheck.engine.evidence import profile_posterior
 from miliacheck.engine.rules import holds
 from miliacheck.engine.triage import LEVEL_RANK, act_threshold, is_must_not_miss, usual_care
 from miliacheck.kb.load import Array, KnowledgeBase
@@ -158,20 +159,38 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         out.append(Candidate(_field_question(kb, q), tables[path], _known(q.answerable)))
     in_group = grouped(kb)
     col_of = {fid: col for col, fid in enumerate(m.finding_ids)}
+    p_finding = finding_chances(kb, case)
     for fid, col in col_of.items():
         spec = kb.findings.findings[fid]
         if spec.red_flag or spec.advice_only or fid in in_group:
             continue
         if case.answered(f"findings.{fid}"):
             continue
-        p = t.p_finding[:, col]
+        p = p_finding[:, col]
         table = np.stack([p, 1 - p], axis=1)
         out.append(Candidate(_yes_no(fid, spec), table, _known(spec.answerable)))
     for group in kb.questions.groups:
         open_ = group_open(group, case)
         if open_:
-            table = joint_table([t.p_finding[:, col_of[f]] for f in open_])
+            table = joint_table([p_finding[:, col_of[f]] for f in open_])
             out.append(Candidate(group_question(kb, group, open_), table, _known(group.answerable)))
+    return out
+
+
+def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
+    """P(finding present | condition, what the case says of its site pattern): (K, F).
+
+    A finding whose chance differs by site profile (weak immunity in adults' facial
+    molluscum) takes the profiles as the case's sites and coupled findings weigh them;
+    the rest are the tables'. A group holding two coupled findings would treat them as
+    independent given the condition (none does)."""
+    t = kb.model.at(case.age_years)
+    if not t.coupled:
+        return t.p_finding
+    pi = profile_posterior(kb, case)
+    out = t.p_finding.copy()
+    for col in t.coupled:
+        out[:, col] = (pi * t.p_profile_finding[:, :, col]).sum(axis=1)
     return out
 
 

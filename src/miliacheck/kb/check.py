@@ -122,6 +122,8 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
                 yield f"{c.id}.{name}.site_profiles[{i}].weight", prof.weight
                 for key, s in prof.locations.items():
                     yield f"{c.id}.{name}.site_profiles[{i}].locations.{key}", s
+                for key, s in prof.findings.items():
+                    yield f"{c.id}.{name}.site_profiles[{i}].findings.{key}", s
 
 
 def _variants(c: Condition) -> list[tuple[str, Likelihoods]]:
@@ -257,6 +259,9 @@ def _check_likelihoods(
         where = f"{c.id}.likelihoods.site_profiles[{i}]"
         if "default" not in prof.locations:
             yield Problem("error", where, "a site profile needs a default")
+        for f in prof.findings:
+            if f not in fids or f in advice_only or kb.findings.findings[f].red_flag:
+                yield Problem("error", where, f"{f!r} is not a finding a profile can hold")
         for loc in prof.locations:
             if loc == "other" or (loc not in lids and loc != "default"):
                 yield Problem("error", where, f"bad location {loc!r}")

@@ -70,8 +70,9 @@ class KnowledgeBase:
 class Tables:
     """Likelihoods of one age band: row i is condition ``ids[i]``, the last row not_listed."""
 
-    p_finding: Array  # (K, F) P(finding present | condition)
+    p_finding: Array  # (K, F) P(finding present | condition), site profiles mixed
     p_location: Array  # (K, P, L) P(site involved | condition, site profile)
+    p_profile_finding: Array  # (K, P, F) P(finding present | condition, site profile)
     p_profile: Array  # (K, P) share of each site profile; profile 0 is the condition's own sites
     p_colour: Array  # (K, 7)
     p_count: Array  # (K, 3)
@@ -80,11 +81,22 @@ class Tables:
     p_onset: Array  # (K, O) age at onset, days of life (babies only)
 
     @cached_property
+    def coupled(self) -> tuple[int, ...]:
+        """Finding columns whose chance differs between a condition's site profiles: their
+        evidence and the sites' are mixed over the profiles together."""
+        used = self.p_profile > 0
+        spread = np.where(used[:, :, None], self.p_profile_finding, np.nan)
+        diff = np.nanmax(spread, axis=1) - np.nanmin(spread, axis=1)
+        return tuple(int(j) for j in np.flatnonzero((diff > 0).any(axis=0)))
+
+    @cached_property
     def logs(self) -> dict[str, Array]:
         """Log-probabilities, computed once: the engine only adds them up."""
         return {
             "f1": np.log(self.p_finding),
             "f0": np.log1p(-self.p_finding),
+            "pf1": np.log(self.p_profile_finding),
+            "pf0": np.log1p(-self.p_profile_finding),
             "l1": np.log(self.p_location),
             "l0": np.log1p(-self.p_location),
             # log share of each profile; an unused slot (share 0) is -inf
@@ -184,6 +196,7 @@ def _tables(
     pl = np.full((rows, n_prof, len(lids)), NOT_LISTED_SITE)
     pw = np.zeros((rows, n_prof))
     pw[:, 0] = 1.0
+    ppf = np.tile(bg, (rows, n_prof, 1))
     pc = np.full((rows, len(COLOURS)), 1 / len(COLOURS))
     pn = np.full((rows, len(COUNTS)), 1 / len(COUNTS))
     ps = np.full((rows, len(sizes)), 1 / len(sizes))
@@ -200,6 +213,11 @@ def _tables(
             pl[i, k, :] = _sites(prof.locations, lids, base)
             pw[i, k] = prof.weight.p
         pw[i, 0] = 1.0 - float(pw[i, 1:].sum())
+        ppf[i, :, :] = pf[i]
+        for k, prof in enumerate(lk.site_profiles, start=1):
+            for f, s in prof.findings.items():
+                ppf[i, k, fids.index(f)] = s.p
+        pf[i] = pw[i] @ ppf[i]  # the finding's chance, whatever the pattern
         pc[i] = categorical(lk.colour, COLOURS)
         pn[i] = categorical(lk.count, COUNTS)
         ps[i] = categorical(lk.size, sizes)
@@ -208,6 +226,7 @@ def _tables(
     return Tables(
         p_finding=pf,
         p_location=pl,
+        p_profile_finding=ppf,
         p_profile=pw,
         p_colour=pc,
         p_count=pn,

@@ -134,6 +134,9 @@ class SiteProfile(_Frozen):
     name: str
     weight: Sourced
     locations: dict[str, Sourced]
+    # P(finding | condition, this profile) for a finding whose chance differs by pattern
+    # (weak immunity in adults' facial molluscum); the others as the condition's own.
+    findings: dict[str, Sourced] = Field(default_factory=dict)
 
 
 class Likelihoods(_Frozen):

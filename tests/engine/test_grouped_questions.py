@@ -72,7 +72,7 @@ def test_a_group_offers_only_what_applies_at_the_age(kb: KnowledgeBase) -> None:
     for f in ("acne", "sun_damage", "skin_cancer_history", "high_cholesterol"):
         assert f"findings.{f}" not in child
         assert f"findings.{f}" in adult
-    assert "findings.eczema" in child
+    assert "findings.weakened_immunity" in child
 
 
 def test_a_group_answer_writes_every_finding_and_counts_as_one_question(

@@ -148,7 +148,7 @@ def _copy(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("{finding: soft, label:", "{finding: eczema, label:", "already in"),
+        ("{finding: soft, label:", "{finding: acne, label:", "already in"),
         ("{finding: soft, label:", "{finding: painful, label:", "red flag"),
         ("{finding: soft, label:", "{finding: sofa, label:", "unknown finding"),
     ],

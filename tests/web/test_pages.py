@@ -234,3 +234,18 @@ def test_the_words_are_shown_and_a_misreading_can_be_corrected(client: TestClien
     after = client.get(f"/api/v1/interviews/{iid}").json()
     assert "itchy" not in after["case"].get("findings", {})
     assert "findings.itchy" not in [u["field"] for u in after["result"]["understood"] if u["used"]]
+
+
+def test_a_region_read_from_the_words_is_shown_and_can_be_corrected(client: TestClient) -> None:
+    url = start(client, narrative="lots of tiny hard white bumps on my face")
+    iid = url.split("/")[2].split("?")[0]
+    html = client.get(url).text
+    assert "Where: somewhere on the face" in html
+    assert 'value="region:face"' in html
+    before = client.get(f"/api/v1/interviews/{iid}").json()["result"]
+    assert any(u["field"] == "region" and u["used"] for u in before["understood"])
+    stored = client.get(f"/api/v1/interviews/{iid}").json()["case"]
+    assert "locations" not in stored  # never written as sites: the interview still asks
+    client.post(f"/check/{iid}/correct", data={"reading": "region:face", "whose": "me"})
+    after = client.get(f"/api/v1/interviews/{iid}").json()["result"]
+    assert not any(u["field"] == "region" and u["used"] for u in after["understood"])

@@ -451,3 +451,21 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
     without_eczema = words.replace("has eczema and ", "has had ")
     other = assess_json(KB, {"age_years": 3, "narrative": without_eczema})
     assert not any("eczema" in r for r in other["triage"]["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        # "hurt my skin" is an injury, not pain: "I haven't hurt my skin" says no injury
+        ("I haven't hurt my skin", "findings.recent_skin_injury", False),
+        ("a whole bunch of tiny white spots", "count", "many"),
+        ("a little white growth under my right eye", "locations", "under_eyes"),
+        ("bumps in the middle of both my areolas", "locations", "chest"),
+        ("I worked outdoors for decades", "findings.sun_damage", True),
+        ("a few months after I started the anti-rejection drugs", "findings.new_medicine", True),
+    ],
+)
+def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:
+    got = stated(text)
+    assert got.get(path) == [value], got
+    assert "findings.painful" not in got

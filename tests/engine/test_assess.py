@@ -317,3 +317,32 @@ def test_the_interview_asks_the_one_unknown_piece_of_a_likely_conditions_escalat
     result, final, _ = interview(kb, reference)
     assert final["findings"].get("red_around") is True
     assert result["triage"]["level"] == "soon"
+
+
+def test_an_unasked_screen_question_raises_only_to_an_emergency(kb: KnowledgeBase) -> None:
+    # A child with blisters, crusted sores, a fever and unwell: with eczema it is eczema
+    # herpeticum, an emergency. The case format has no eczema, so a case from elsewhere
+    # never answers it: the provisional result is the emergency's, and says why.
+    child = {
+        "age_years": 4,
+        "locations": ["lips", "cheeks"],
+        "findings": {"clear_blisters": True, "crusting": True, "fever": True, "unwell": True},
+    }
+    r = run(kb, child)
+    assert "findings.eczema" in r["triage"]["unscreened"]
+    assert r["triage"]["level"] == "emergency"
+    assert any(t.startswith("Not asked yet: has eczema") for t in r["triage"]["reasons"])
+    no_eczema = run(kb, {**child, "findings": {**child["findings"], "eczema": False}})
+    assert no_eczema["triage"]["level"] == "urgent"
+    # Crusts on a bump of an adult: eczema unasked does not send them today (urgent); the
+    # screen asks it next.
+    adult = {
+        "age_years": 70,
+        "locations": ["nose"],
+        "count": "one",
+        "findings": {"crusting": True, "open_sore": True},
+    }
+    r = run(kb, adult)
+    assert "findings.eczema" in r["triage"]["unscreened"]
+    assert r["triage"]["level"] == "soon"
+    assert r["next_question"]["red_flag"] is True

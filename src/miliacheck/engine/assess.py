@@ -51,14 +51,15 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
                 "unsure",
             )
         )
-    reasons += possible_floor_reasons(kb, case, decide(reasons)[0])
+    pending = unscreened(kb, case)
+    unasked = frozenset(p[len("findings.") :] for p in pending)
+    reasons += possible_floor_reasons(kb, case, decide(reasons)[0], unasked)
     level, service = decide(reasons)
     if not reasons:
         reasons.append(
             Reason("self_care", "home", "Nothing points to a need to see a doctor now.", "none")
         )
     reasons.sort(key=lambda r: -LEVEL_RANK[r.level])
-    pending = unscreened(kb, case)
 
     listed = sorted(
         (i for i in range(len(ids) - 1) if post[i] >= LISTED_FROM), key=lambda i: -post[i]

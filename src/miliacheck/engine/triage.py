@@ -56,17 +56,26 @@ def floor_reasons(kb: KnowledgeBase, case: Case) -> list[Reason]:
     ]
 
 
-def possible_floor_reasons(kb: KnowledgeBase, case: Case, current: str) -> list[Reason]:
-    """Floors of urgent or higher that one "don't know" stands between the case and, when
-    the person confirmed the rest of the rule and the floor is one level above ``current``.
+def possible_floor_reasons(
+    kb: KnowledgeBase, case: Case, current: str, unasked: frozenset[str] = frozenset()
+) -> list[Reason]:
+    """Floors of urgent or higher that one "don't know", or one red-flag screen question
+    not yet answered (``unasked``, finding ids), stands between the case and, when the
+    person confirmed the rest of the rule and the floor is one level above ``current``.
 
     Erring toward safety, the level goes up that one step and the reason says what was not
     known (blisters with a fever and feeling unwell, eczema not known: emergency, not
-    urgent). A "don't know" with less of the rule confirmed, or a floor further away, only
-    leads the advice with the rule's instruction (see assess._unsure), as the case format
-    says: a distant rule on one unknown answer would send most people too far.
+    urgent). A provisional result does not wait for the screen to reach an emergency: when
+    the one piece of an emergency floor still unasked is all that stands between an urgent
+    case and it (eczema, for a child with blisters, a fever and unwell; the case format has
+    no eczema, so a case from elsewhere never says), the level is the emergency's. An
+    unasked piece of an urgent floor waits for its question (asked next): crusts on a
+    skin cancer are not sent today because eczema was not yet asked. A "don't know"
+    with less of the rule confirmed, or a floor further away, only leads the advice with
+    the rule's instruction (see assess._unsure), as the case format says: a distant rule
+    on one unknown answer would send most people too far.
     """
-    flagged = case.dont_know_findings
+    flagged = case.dont_know_findings | unasked
     if not flagged:
         return []
     out: list[Reason] = []
@@ -86,10 +95,14 @@ def possible_floor_reasons(kb: KnowledgeBase, case: Case, current: str) -> list[
         confirmed = any(f.get(x) is True for x in (*r.when.findings_true, *any_list))
         if not confirmed or len(missing) + any_missing != 1 or len(unknown) != 1:
             continue
+        dont_know = unknown[0] in case.dont_know_findings
+        if not dont_know and r.level != "emergency":
+            continue  # an unasked piece raises only to an emergency (see above)
         as_if = replace(case, findings={**f, unknown[0]: True})
         if holds(r.when, as_if):
             label = kb.findings.findings[unknown[0]].label.lower()
-            text = f"Not known: {label}. If it may be so: {r.reason}"
+            status = "Not known" if dont_know else "Not asked yet"
+            text = f"{status}: {label}. If it may be so: {r.reason}"
             out.append(Reason(r.level, r.service, text, r.id or "floor", r.points_to))
     return out
 

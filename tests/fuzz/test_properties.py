@@ -152,7 +152,7 @@ def _number(value: Any, low: float, high: float, low_open: bool = False) -> bool
 
 
 def valid_reading(field: str, value: Any) -> bool:
-    """Whether ``value`` could stand in a case at ``field`` (or is a ``whose``)."""
+    """Whether ``value`` could stand in a case at ``field`` (or is a ``whose`` or a region)."""
     if field.startswith("findings."):
         return field[9:] in FINDINGS and isinstance(value, bool)
     checks = {
@@ -164,6 +164,7 @@ def valid_reading(field: str, value: Any) -> bool:
         "size_mm": lambda v: _number(v, 0, MAX_SIZE_MM, low_open=True),
         "colour": lambda v: v in COLOURS,
         "whose": lambda v: v in WHOSE,
+        "region": lambda v: v in KB.questions.regions,  # "on my face", not a case field
     }
     return field in checks and bool(checks[field](value))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from miliacheck.engine.advice import advise
 from miliacheck.engine.case import Case
-from miliacheck.engine.evidence import evidence, log_prior, posterior_from
+from miliacheck.engine.evidence import evidence, log_prior, posterior_from, without_red_flags
 from miliacheck.engine.explain import explain
 from miliacheck.engine.questions import next_question, unscreened
 from miliacheck.engine.rules import holds
@@ -36,7 +36,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
     lp = log_prior(kb, case)
     items = evidence(kb, case)
     post = posterior_from(lp, items)
-    blind = posterior_from(lp, items, blind=True)
+    blind = posterior_from(lp, evidence(kb, without_red_flags(kb, case)))
     ids = kb.model.ids
 
     unsure, urgent_unknown = _unsure(kb, case, post, items)

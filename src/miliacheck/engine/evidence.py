@@ -6,7 +6,7 @@ model is defined in exactly one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -197,15 +197,23 @@ def normalise(logp: Array) -> Array:
     return out
 
 
-def posterior_from(prior: Array, items: list[Evidence], blind: bool = False) -> Array:
-    """Normalised posterior from a log prior and evidence; ``blind`` leaves red flags out."""
+def posterior_from(prior: Array, items: list[Evidence]) -> Array:
+    """Normalised posterior from a log prior and evidence items."""
     total = prior.copy()
     for item in items:
-        if not (blind and item.red_flag):
-            total += item.loglik
+        total += item.loglik
     return normalise(total)
 
 
+def without_red_flags(kb: KnowledgeBase, case: Case) -> Case:
+    """The case as if no red flag had been answered (the differential's own view: a red
+    flag sets the level through its floor, not through the conditions it makes likely)."""
+    spec = kb.findings.findings
+    return replace(case, findings={f: v for f, v in case.findings.items() if not spec[f].red_flag})
+
+
 def posterior(kb: KnowledgeBase, case: Case, blind: bool = False) -> Array:
-    """P(row | case) for every condition row, not_listed last."""
-    return posterior_from(log_prior(kb, case), evidence(kb, case), blind)
+    """P(row | case) for every condition row, not_listed last; ``blind`` leaves red flags
+    out (also from a site pattern they are coupled to, as fever is to gingivostomatitis)."""
+    seen = without_red_flags(kb, case) if blind else case
+    return posterior_from(log_prior(kb, case), evidence(kb, seen))

@@ -260,7 +260,7 @@ def _check_likelihoods(
         if "default" not in prof.locations:
             yield Problem("error", where, "a site profile needs a default")
         for f in prof.findings:
-            if f not in fids or f in advice_only or kb.findings.findings[f].red_flag:
+            if f not in fids or f in advice_only:
                 yield Problem("error", where, f"{f!r} is not a finding a profile can hold")
         for loc in prof.locations:
             if loc == "other" or (loc not in lids and loc != "default"):

@@ -92,28 +92,21 @@ def list_questions(kb: KnowledgeBase) -> list[dict[str, Any]]:
                 "why": f.why,
             }
         )
-    for grp in kb.questions.groups:
+    groups = [
+        (g.id, [m.finding for m in g.members], g.text, g.help, g.why, False)
+        for g in kb.questions.groups
+    ]
+    groups += [(g.id, list(g.fields), g.text, g.help, g.why, True) for g in kb.triage.screen]
+    for qid, fids, text, help_, why, red_flag in groups:
         out.append(
             {
-                "id": grp.id,
+                "id": qid,
                 "type": "multi",
-                "red_flag": False,
-                "fields": [f"findings.{m.finding}" for m in grp.members],
-                "text": grp.text,
-                "help": grp.help,
-                "why": grp.why,
-            }
-        )
-    for g in kb.triage.screen:
-        out.append(
-            {
-                "id": g.id,
-                "type": "multi",
-                "red_flag": True,
-                "fields": [f"findings.{x}" for x in g.fields],
-                "text": g.text,
-                "help": g.help,
-                "why": g.why,
+                "red_flag": red_flag,
+                "fields": [f"findings.{x}" for x in fids],
+                "text": text,
+                "help": help_,
+                "why": why,
             }
         )
     return out

@@ -140,3 +140,16 @@ def test_a_variant_that_keeps_a_high_site_of_the_condition_is_warned(tmp_path: P
         p.severity == "warning" and "likelihood_variants" in p.where and "'chest'" in p.message
         for p in problems
     )
+
+
+def test_a_question_an_adult_may_be_asked_does_not_speak_of_the_baby(kb: KnowledgeBase) -> None:
+    # Heat rash's question once read "Was the baby overheated ..." for everyone.
+    texts = {
+        f"findings.{fid}": [f.question, f.question_for.get("me", "")]
+        for fid, f in kb.findings.findings.items()
+    }
+    texts |= {f"groups.{g.id}": [g.text, g.text_for.get("me", "")] for g in kb.questions.groups}
+    for where, said in texts.items():
+        for text in said:
+            lowered = text.lower()
+            assert "the baby" not in lowered and "your baby" not in lowered, (where, text)

@@ -63,7 +63,7 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
         col = index[fid]
         if col in coupled:
             joint = profile + (lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col])
-            ll = _logsumexp(joint) - _logsumexp(profile)
+            ll = _lse(joint) - _lse(profile)
             profile = joint
         else:
             ll = lg["f1"][:, col] if value else lg["f0"][:, col]
@@ -93,13 +93,6 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     return out
 
 
-def _logsumexp(x: Array) -> Array:
-    """log Σ exp over the last axis."""
-    top = x.max(axis=-1)
-    out: Array = top + np.log(np.exp(x - top[..., None]).sum(axis=-1))
-    return out
-
-
 def _coupled_profile(kb: KnowledgeBase, case: Case) -> Array:
     """log P(site profile, the case's profile-coupled findings | condition): (K, P)."""
     m = kb.model
@@ -119,7 +112,7 @@ def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
     joint = _coupled_profile(kb, case)
     if case.locations is not None or case.regions:
         joint = joint + _sites_by_profile(kb, case, kb.model.at(case.age_years).logs)
-    out: Array = np.exp(joint - _logsumexp(joint)[:, None])
+    out: Array = np.exp(joint - _lse(joint)[:, None])
     return out
 
 
@@ -159,7 +152,7 @@ def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array], profile: Array) 
     (K, P))."""
     sites = case.locations or ()
     regions = kb.questions.regions
-    ll = _logsumexp(_sites_by_profile(kb, case, lg) + profile) - _logsumexp(profile)
+    ll = _lse(_sites_by_profile(kb, case, lg) + profile) - _lse(profile)
     labels = kb.questions.locations["labels"]
     where = [labels[loc].lower() for loc in sites]
     where += [f"somewhere on the {regions[r].label.lower()}" for r in case.regions]
@@ -188,6 +181,12 @@ def log_prior(kb: KnowledgeBase, case: Case) -> Array:
     weights = weights * ((1.0 - p_nl) / weights[:-1].sum())
     weights[-1] = p_nl
     out: Array = np.log(weights)
+    return out
+
+
+def _lse(x: Array) -> Array:
+    """log Σ exp over the last axis (numpy's own reduction)."""
+    out: Array = np.logaddexp.reduce(x, axis=-1)
     return out
 
 

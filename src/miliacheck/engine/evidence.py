@@ -62,7 +62,7 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
             continue
         col = index[fid]
         if col in coupled:
-            joint = profile + (lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col])
+            joint = profile + _given_profile(lg, col, value)
             ll = _lse(joint) - _lse(profile)
             profile = joint
         else:
@@ -93,25 +93,23 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     return out
 
 
-def _coupled_profile(kb: KnowledgeBase, case: Case) -> Array:
-    """log P(site profile, the case's profile-coupled findings | condition): (K, P)."""
-    m = kb.model
-    t = m.at(case.age_years)
-    lg = t.logs
-    joint = lg["lw"]
-    for fid, value in case.findings.items():
-        col = m.finding_ids.index(fid)
-        if col in t.coupled:
-            joint = joint + (lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col])
-    out: Array = joint
+def _given_profile(lg: dict[str, Array], col: int, value: bool) -> Array:
+    """log P(finding ``col`` = ``value`` | condition, site profile): (K, P)."""
+    out: Array = lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col]
     return out
 
 
 def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
     """P(site profile | condition, the case's coupled findings and sites): (K, P)."""
-    joint = _coupled_profile(kb, case)
+    m = kb.model
+    t = m.at(case.age_years)
+    joint = t.logs["lw"]  # log P(profile, the coupled findings | condition)
+    for fid, value in case.findings.items():
+        col = m.finding_ids.index(fid)
+        if col in t.coupled:
+            joint = joint + _given_profile(t.logs, col, value)
     if case.locations is not None or case.regions:
-        joint = joint + _sites_by_profile(kb, case, kb.model.at(case.age_years).logs)
+        joint = joint + _sites_by_profile(kb, case, t.logs)
     out: Array = np.exp(joint - _lse(joint)[:, None])
     return out
 

@@ -304,6 +304,10 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
         ("Since her breast cancer treatment she has bumps on her scalp", ["scalp"]),
         ("a hard white spot on my bum", ["other"]),
         ("our 4 month old has red spots in the nappy area", ["nappy_area"]),
+        ("small lumps on my outer vaginal lips for two years", ["genitals"]),
+        ("bumps on the labia minora, not on my mouth", ["genitals"]),
+        ("a red patch at the inner corner of her left eye", ["eyelids"]),
+        ("white dots at the corner of my eye", ["eyelids"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
@@ -325,6 +329,17 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("We keep our flat cool and she has white spots", {}, ["flat_topped"]),
         ("I've changed my soap but the bumps are the same", {}, ["changing"]),
         ("there's a sore in the centre that won't heal", {"open_sore": True}, ["painful"]),
+        ("a little oily fluid comes from my nipples", {}, ["clear_blisters"]),
+        ("my eyes are watery and the lids are sore", {}, ["clear_blisters"]),
+        ("tiny bumps with clear fluid in them, like dew", {"clear_blisters": True}, []),
+        ("he was stung by a bee on his eyelid yesterday", {"recent_skin_injury": True}, []),
+        ("something bit me near my left eye", {"recent_skin_injury": True}, []),
+        ("She's feeding well and growing", {"unwell": False}, ["growing"]),
+        (
+            "He's otherwise himself and he can see fine",
+            {"unwell": False, "eye_swelling_or_vision_change": False},
+            [],
+        ),
         (
             "when squeezed a little clear fluid comes out",
             {},

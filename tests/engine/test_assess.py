@@ -355,3 +355,19 @@ def test_an_unasked_screen_question_raises_only_to_an_emergency(kb: KnowledgeBas
     assert "findings.eczema" in r["triage"]["unscreened"]
     assert r["triage"]["level"] == "soon"
     assert r["next_question"]["red_flag"] is True
+
+
+def test_white_patches_in_a_babys_mouth_point_to_thrush_and_separate_dots_to_cysts(
+    kb: KnowledgeBase,
+) -> None:
+    # Epstein pearls are separate 1-3 mm papules that tend to cluster; thrush is white
+    # patches or a coating. Without the difference the age band's prior decides.
+    case = {"age_years": 0.08, "locations": ["inside_mouth"], "colour": "white"}
+    patches = run(kb, {**case, "findings": {"patches": True}})
+    dots = run(kb, {**case, "findings": {"patches": False, "dome_shaped": True}})
+    assert patches["conditions"][0]["id"] == "oral_candidiasis"
+    assert patches["triage"]["level"] == "soon"  # a GP for thrush under 4 months
+    assert dots["conditions"][0]["id"] == "milia_neonatal"
+    p = {c["id"]: c["probability"] for c in patches["conditions"]}
+    d = {c["id"]: c["probability"] for c in dots["conditions"]}
+    assert p["oral_candidiasis"] > 0.7 > d.get("oral_candidiasis", 0.0)

@@ -79,6 +79,8 @@ def test_ages_whose_and_durations() -> None:
     assert got["age_years"] == [pytest.approx(10 / 365.25, abs=1e-3)]
     assert got["sex"][0] == "female"
     assert got["duration_days"] == ["since_birth"]
+    shortly = stated("Since just after he was born he's had tiny white dots on his cheeks")
+    assert shortly["duration_days"] == ["since_birth"]
     assert stated("I'm 45 and have had them for 3 months")["age_years"] == [45.0]
     assert stated("my son is 9, bumps for a couple of weeks")["duration_days"] == [14.0]
     assert stated("about 1-2mm across")["size_mm"] == [1.5]
@@ -329,6 +331,12 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("We keep our flat cool and she has white spots", {}, ["flat_topped"]),
         ("I've changed my soap but the bumps are the same", {}, ["changing"]),
         ("there's a sore in the centre that won't heal", {"open_sore": True}, ["painful"]),
+        ("white curd-like patches on her tongue", {"patches": True}, []),
+        ("he's eating and playing less since the spots came", {"unwell": True}, []),
+        ("she's not off her food", {"unwell": False}, []),
+        ("he's feeding and doing well", {"unwell": False}, []),
+        ("patches of tiny rough bumps on his arms", {}, ["patches"]),
+        ("a red patch with white dots on it", {"on_raised_patch": True}, ["patches"]),
         ("a little oily fluid comes from my nipples", {}, ["clear_blisters"]),
         ("my eyes are watery and the lids are sore", {}, ["clear_blisters"]),
         ("tiny bumps with clear fluid in them, like dew", {"clear_blisters": True}, []),

@@ -200,7 +200,8 @@ SINCE_AGE = re.compile(
     re.I,
 )
 SINCE_BIRTH = re.compile(
-    r"\b(?:since|from)\s+(?:birth|she was born|he was born|they were born|day one|she was born|delivery)\b|\bborn with\b",
+    r"\b(?:since|from)\s+(?:(?:just|shortly|right|soon)\s+after\s+)?"
+    r"(?:birth|(?:she|he|they) (?:was|were) born|day one|delivery)\b|\bborn with\b",
     re.I,
 )
 SIZE_RANGE = re.compile(

@@ -371,3 +371,34 @@ def test_white_patches_in_a_babys_mouth_point_to_thrush_and_separate_dots_to_cys
     p = {c["id"]: c["probability"] for c in patches["conditions"]}
     d = {c["id"]: c["probability"] for c in dots["conditions"]}
     assert p["oral_candidiasis"] > 0.7 > d.get("oral_candidiasis", 0.0)
+
+
+def test_on_brown_or_black_skin_a_brown_bump_may_be_a_red_or_skin_coloured_one(
+    kb: KnowledgeBase,
+) -> None:
+    # Pomade acne on a Black man's hairline: the spots looked purplish-brown. Without the
+    # skin, brown is read against whiteheads (white or skin-coloured, red when inflamed).
+    case = {
+        "age_years": 28,
+        "locations": ["forehead"],
+        "count": "many",
+        "colour": "brown",
+        "findings": {"heavy_creams": True, "painful": False},
+    }
+    plain = {c["id"]: c["probability"] for c in run(kb, case)["conditions"]}
+    dark = run(kb, {**case, "findings": {**case["findings"], "dark_skin": True}})
+    shifted = {c["id"]: c["probability"] for c in dark["conditions"]}
+    assert shifted["closed_comedones"] > plain.get("closed_comedones", 0.0)
+    assert dark["conditions"][0]["id"] == "closed_comedones"
+    colour = next(
+        e
+        for c in dark["conditions"]
+        for e in c["evidence_for"] + c["evidence_against"]
+        if e["field"] == "colour"
+    )
+    assert "brown or black skin" in colour["text"]
+    # White stays white: milia on dark skin read as they are.
+    white = {**case, "colour": "white", "findings": {}}
+    a = posterior(kb, parse_case(kb, white))
+    b = posterior(kb, parse_case(kb, {**white, "findings": {"dark_skin": True}}))
+    assert np.abs(a - b).max() < 0.05

@@ -148,7 +148,23 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
                 )
                 evidence[name] = int(loc in case.locations)
     if case.colour is not None:
-        child("colour", t.p_colour, COLOURS.index(case.colour))
+        seen_as = dict(m.colour_seen)
+        shifted = [f for f in seen_as if case.findings.get(f) is True]
+        if shifted:
+            # The bump's true colour is hidden; the colour reported is seen through the
+            # skin (on brown or black skin, red often looks purple or brown).
+            child("true_colour", t.p_colour, 0)
+            del evidence["true_colour"]
+            c = len(COLOURS)
+            net.add_edge("true_colour", "colour")
+            cpds.append(
+                TabularCPD(
+                    "colour", c, seen_as[shifted[0]].T, evidence=["true_colour"], evidence_card=[c]
+                )
+            )
+            evidence["colour"] = COLOURS.index(case.colour)
+        else:
+            child("colour", t.p_colour, COLOURS.index(case.colour))
     if case.count is not None:
         child("count", t.p_count, COUNTS.index(case.count))
     if case.size_mm is not None:
@@ -233,3 +249,21 @@ def test_a_babys_duration_also_says_when_the_bumps_began(kb: KnowledgeBase) -> N
     p_early, p_late = posterior(kb, early), posterior(kb, late)
     assert p_late[etn] < p_early[etn]
     assert p_late[hsv] > p_early[hsv]
+
+
+def test_posterior_equals_pgmpy_when_the_skin_changes_how_colour_is_seen(
+    kb: KnowledgeBase,
+) -> None:
+    """On brown or black skin the reported colour is the true colour seen through the skin:
+    a hidden true colour in the network, summed out."""
+    pytest.importorskip("pgmpy")
+    assert dict(kb.model.colour_seen), "no finding changes how colour is seen"
+    rng = random.Random(5)
+    for _ in range(15):
+        raw = _random_case(kb, rng)
+        raw["colour"] = rng.choice(["white", "skin", "pink", "red", "brown"])
+        raw.setdefault("findings", {})["dark_skin"] = True
+        case = parse_case(kb, raw)
+        np.testing.assert_allclose(
+            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
+        )

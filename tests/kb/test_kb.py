@@ -153,3 +153,15 @@ def test_a_question_an_adult_may_be_asked_does_not_speak_of_the_baby(kb: Knowled
         for text in said:
             lowered = text.lower()
             assert "the baby" not in lowered and "your baby" not in lowered, (where, text)
+
+
+def test_a_colour_seen_row_that_does_not_sum_to_one_is_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "findings.yaml"
+    text = path.read_text()
+    assert "brown: {p: 0.95," in text
+    path.write_text(text.replace("brown: {p: 0.95,", "brown: {p: 0.75,", 1))
+    problems = check(read_kb(root))
+    assert any("colour_seen_as.brown" in p.where and "sum to 0.8" in p.message for p in problems), (
+        problems
+    )

@@ -332,6 +332,8 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("I've changed my soap but the bumps are the same", {}, ["changing"]),
         ("there's a sore in the centre that won't heal", {"open_sore": True}, ["painful"]),
         ("white curd-like patches on her tongue", {"patches": True}, []),
+        ("I'm a Black man and the bumps are purplish-brown", {"dark_skin": True}, []),
+        ("tiny bumps a bit darker than my skin", {}, ["dark_skin"]),
         ("he's eating and playing less since the spots came", {"unwell": True}, []),
         ("she's not off her food", {"unwell": False}, []),
         ("he's feeding and doing well", {"unwell": False}, []),

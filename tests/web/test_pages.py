@@ -249,3 +249,14 @@ def test_a_region_read_from_the_words_is_shown_and_can_be_corrected(client: Test
     client.post(f"/check/{iid}/correct", data={"reading": "region:face", "whose": "me"})
     after = client.get(f"/api/v1/interviews/{iid}").json()["result"]
     assert not any(u["field"] == "region" and u["used"] for u in after["understood"])
+
+
+def test_the_skin_tone_box_is_optional_and_unticked_is_unknown(client: TestClient) -> None:
+    assert 'id="dark_skin"' in client.get("/check").text
+    ticked = start(client, dark_skin="1").split("/")[2].split("?")[0]
+    case = client.get(f"/api/v1/interviews/{ticked}").json()["case"]
+    assert case["findings"] == {"dark_skin": True}
+    plain = start(client).split("/")[2].split("?")[0]
+    assert "dark_skin" not in client.get(f"/api/v1/interviews/{plain}").json()["case"].get(
+        "findings", {}
+    )

@@ -72,8 +72,10 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     if case.locations is not None or case.regions:
         out.append(_where(kb, case, lg, profile))
     if case.colour is not None:
-        ll = lg["colour"][:, COLOUR_INDEX[case.colour]]
-        out.append(Evidence("colour", case.colour, f"Colour: {case.colour}", ll))
+        seen, on = colour_seen(kb, case)
+        ll = np.log(seen[:, COLOUR_INDEX[case.colour]])
+        text = f"Colour: {case.colour}" + (f" ({on})" if on else "")
+        out.append(Evidence("colour", case.colour, text, ll))
     if case.count is not None:
         ll = lg["count"][:, COUNT_INDEX[case.count]]
         words = {"one": "Just one bump", "few": "A few bumps", "many": "Many bumps"}
@@ -91,6 +93,20 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
             text += f", so they began at {_days_text(round(onset))} old"
         out.append(Evidence("duration_days", case.duration_days, text, ll))
     return out
+
+
+def colour_seen(kb: KnowledgeBase, case: Case) -> tuple[Array, str]:
+    """P(the colour a person sees and reports | condition): (K, 7), and why it differs from
+    the bump's own colour, if it does. On brown or black skin (a finding with
+    ``colour_seen_as``) a red bump is often seen as purple or brown: the reported colour is
+    the true colour passed through that finding's table."""
+    m = kb.model
+    table: Array = m.at(case.age_years).p_colour
+    for fid, seen_as in m.colour_seen:
+        if case.findings.get(fid) is True:
+            table = table @ seen_as
+            return table, f"as seen on {kb.findings.findings[fid].label.lower()}"
+    return table, ""
 
 
 def _given_profile(lg: dict[str, Array], col: int, value: bool) -> Array:

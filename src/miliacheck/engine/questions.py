@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from miliacheck.engine.case import Case
-from miliacheck.engine.evidence import profile_posterior
+from miliacheck.engine.evidence import colour_seen, profile_posterior
 from miliacheck.engine.rules import holds
 from miliacheck.engine.triage import LEVEL_RANK, act_threshold, is_must_not_miss, usual_care
 from miliacheck.kb.load import Array, KnowledgeBase
@@ -147,7 +147,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
     t = m.at(case.age_years)
     out: list[Candidate] = []
     tables = {
-        "colour": t.p_colour,
+        "colour": colour_seen(kb, case)[0],
         "count": t.p_count,
         "size_mm": t.p_size,
         "duration_days": t.p_duration,

@@ -77,6 +77,7 @@ def check(
     """All problems of ``kb``. ``vignette_ids`` defaults to the ids in the known vignette files."""
     out: list[Problem] = []
     out += _check_sources(kb)
+    out += _check_colour_seen(kb)
     out += _check_conditions(kb)
     out += _check_rules(kb)
     out += _check_articles(kb, today or date.today())
@@ -97,6 +98,9 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
         yield f"findings.{fid}.background", f.background
         if f.answerable is not None:
             yield f"findings.{fid}.answerable", f.answerable
+        for true, seen in f.colour_seen_as.items():
+            for colour, s in seen.items():
+                yield f"findings.{fid}.colour_seen_as.{true}.{colour}", s
     for q in kb.questions.questions:
         if q.answerable is not None:
             yield f"questions.{q.id}.answerable", q.answerable
@@ -207,6 +211,30 @@ def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
     for rid, ref in refs.items():
         if not (ref.pmid or ref.doi or ref.url or ref.journal or ref.publisher):
             yield Problem("error", f"references.{rid}", "needs a pmid, doi, url or journal")
+
+
+def _check_colour_seen(kb: KnowledgeBase) -> Iterator[Problem]:
+    """A finding that changes how colour is seen gives, for every true colour, how often it
+    is seen as each colour: known colours, each row summing to one."""
+    for fid, f in kb.findings.findings.items():
+        if not f.colour_seen_as:
+            continue
+        where = f"findings.{fid}.colour_seen_as"
+        if not f.advice_only:
+            yield Problem("error", where, "only an advice-only finding may change colour")
+        for true in COLOURS:
+            row = f.colour_seen_as.get(true)
+            if row is None:
+                yield Problem("error", where, f"no row for the true colour {true!r}")
+                continue
+            unknown = set(row) - set(COLOURS)
+            if unknown:
+                yield Problem("error", f"{where}.{true}", f"unknown colours {sorted(unknown)}")
+            total = sum(s.p for s in row.values())
+            if abs(total - 1.0) > 1e-6:
+                yield Problem("error", f"{where}.{true}", f"shares sum to {total:g}, not 1")
+        for true in set(f.colour_seen_as) - set(COLOURS):
+            yield Problem("error", f"{where}.{true}", "unknown true colour")
 
 
 def _check_conditions(kb: KnowledgeBase) -> Iterator[Problem]:

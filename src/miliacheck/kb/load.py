@@ -128,6 +128,8 @@ class Model:
     band_edges: tuple[tuple[float, float], ...]
     red_flag_idx: tuple[int, ...]  # columns of red-flag findings
     advice_only_idx: tuple[int, ...]  # columns that never enter the posterior
+    # findings that change how colour is seen: (finding id, (7, 7) P(seen | true colour))
+    colour_seen: tuple[tuple[str, Array], ...] = ()
 
     def band(self, age: float) -> int:
         """The index of the age band holding ``age``."""
@@ -174,6 +176,11 @@ class Model:
             red_flag_idx=tuple(i for i, f in enumerate(fids) if kb.findings.findings[f].red_flag),
             advice_only_idx=tuple(
                 i for i, f in enumerate(fids) if kb.findings.findings[f].advice_only
+            ),
+            colour_seen=tuple(
+                (f, np.array([categorical(spec.colour_seen_as[c], COLOURS) for c in COLOURS]))
+                for f, spec in kb.findings.findings.items()
+                if spec.colour_seen_as
             ),
         )
 

@@ -205,6 +205,10 @@ class Finding(_Frozen):
     ask_last: When | None = None  # asked once before the interview stops, when this holds
     background: Sourced
     answerable: Sourced | None = None  # P(a person can answer); absent: always
+    # When this finding is present, a bump's true colour (outer key) is seen and reported as
+    # each colour (inner keys) this often: on brown or black skin redness looks purple or
+    # brown. Each row sums to 1; kb check verifies it.
+    colour_seen_as: dict[str, dict[str, Sourced]] = Field(default_factory=dict)
 
 
 class Reference(_Frozen):

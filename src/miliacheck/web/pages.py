@@ -389,6 +389,8 @@ def _start_case(form: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, A
     sex = form.get("sex")
     if sex in ("female", "male", "other"):
         case["sex"] = sex
+    if form.get("dark_skin"):
+        case["findings"] = {"dark_skin": True}  # unticked: unknown, not "no"
     narrative = str(form.get("narrative", "")).strip()
     if len(narrative) > 5000:
         errors.append(

@@ -402,3 +402,35 @@ def test_on_brown_or_black_skin_a_brown_bump_may_be_a_red_or_skin_coloured_one(
     a = posterior(kb, parse_case(kb, white))
     b = posterior(kb, parse_case(kb, {**white, "findings": {"dark_skin": True}}))
     assert np.abs(a - b).max() < 0.05
+
+
+def test_the_reasons_never_quote_a_chance_the_list_contradicts(kb: KnowledgeBase) -> None:
+    # A toddler's red, swollen, tender eyelids with fever: the warning signs make eyelid
+    # cellulitis the likeliest by far. Which conditions set the level is decided without
+    # the warning signs (so they raise it only through their floors); a stye acts that way,
+    # and its reason must say so rather than call it likely beside a list that does not.
+    case = {
+        "age_years": 1.6,
+        "locations": ["eyelids", "under_eyes"],
+        "colour": "red",
+        "duration_days": 1,
+        "findings": {
+            "warm_swollen_skin": True,
+            "painful": True,
+            "fever": True,
+            "unwell": True,
+            "recent_skin_injury": False,
+        },
+    }
+    r = run(kb, case)
+    assert r["conditions"][0]["id"] == "periorbital_cellulitis"
+    texts = r["triage"]["reasons"]
+    assert any(t.startswith("Eyelid infection (periorbital cellulitis) is likely") for t in texts)
+    stye = [t for t in texts if "stye" in t.lower() and "would be" in t]
+    assert stye and stye[0].startswith("Leaving the warning signs aside")
+    shown = {c["name"]: c["probability"] for c in r["conditions"]}
+    for t in texts:
+        for name, p in shown.items():
+            if t.startswith(f"{name} is likely"):
+                assert p >= 0.5, (t, p)
+    assert any("is likely, and must not be missed" in u for u in r["unsure"]["reasons"])

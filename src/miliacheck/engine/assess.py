@@ -41,7 +41,7 @@ def assess(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
 
     unsure, urgent_unknown = _unsure(kb, case, post, items)
     could_be = _could_be(kb, case, post)
-    reasons = floor_reasons(kb, case) + differential_reasons(kb, case, blind)
+    reasons = floor_reasons(kb, case) + differential_reasons(kb, case, blind, post)
     if unsure:
         reasons.append(
             Reason(
@@ -142,9 +142,15 @@ def _unsure(
     if len(levels) > 1:
         names = " or ".join(c.name for c in conds[:3])
         reasons.append(f"It could be {names}, which need different care.")
-    mnm = [c.name for c in conds if is_must_not_miss(c, case)]
-    if mnm:
-        reasons.append(f"{', '.join(mnm)} cannot be ruled out from the answers.")
+    mnm = [(i, c) for i, c in zip(held, conds, strict=True) if is_must_not_miss(c, case)]
+    likely = [c.name for i, c in mnm if float(post[i]) >= 0.5]
+    open_ = [c.name for i, c in mnm if float(post[i]) < 0.5]
+    if likely:
+        reasons.append(
+            f"{', '.join(likely)} is likely, and must not be missed: a doctor should confirm it."
+        )
+    if open_:
+        reasons.append(f"{', '.join(open_)} cannot be ruled out from the answers.")
     instructions: list[str] = []
     flagged = case.dont_know_findings
     if flagged:

@@ -107,19 +107,36 @@ def possible_floor_reasons(
     return out
 
 
-def differential_reasons(kb: KnowledgeBase, case: Case, blind_post: Array) -> list[Reason]:
-    """Reasons from conditions likely enough (on the red-flag-blind posterior) to act on."""
+def differential_reasons(
+    kb: KnowledgeBase, case: Case, blind_post: Array, post: Array | None = None
+) -> list[Reason]:
+    """Reasons from conditions likely enough (on the red-flag-blind posterior) to act on.
+
+    Which conditions act is decided on the blind posterior, so a warning sign can only raise
+    the level through its own floor (monotone). The words give the probability shown in the
+    differential (``post``); a condition that acts only because the warning signs are left
+    aside says so, rather than quoting a chance the list beside it contradicts."""
     out: list[Reason] = []
     ids = kb.model.ids
+    shown = blind_post if post is None else post
     for i, cid in enumerate(ids[:-1]):
         cond = kb.conditions[cid]
         p = float(blind_post[i])
-        if p < act_threshold(kb, cond, case):
+        threshold = act_threshold(kb, cond, case)
+        if p < threshold:
             continue
         care = usual_care(cond, case)
-        chance = likelihood_words(p)
-        verdict = "likely" if p >= 0.5 else "possible"
-        out.append(Reason(care.level, care.service, f"{cond.name} is {verdict} ({chance}).", cid))
+        q = float(shown[i])
+        if q >= threshold:
+            verdict = "likely" if q >= 0.5 else "possible"
+            text = f"{cond.name} is {verdict} ({likelihood_words(q)})."
+        else:
+            verdict = "likely" if p >= 0.5 else "possible"
+            text = (
+                f"Leaving the warning signs aside, {cond.name[0].lower() + cond.name[1:]} "
+                f"would be {verdict} ({likelihood_words(p)})."
+            )
+        out.append(Reason(care.level, care.service, text, cid))
         for rule in cond.escalate:
             if holds(rule.when, case):
                 out.append(Reason(rule.level, rule.service, rule.reason, cid))

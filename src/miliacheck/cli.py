@@ -232,6 +232,16 @@ def check() -> None:
         .strip()
         .lower()
     )
+    skin = (
+        typer.prompt(
+            "Is the skin brown or black? Redness can look purple or brown on it "
+            "(y for yes; Enter to skip)",
+            default="",
+            show_default=False,
+        )
+        .strip()
+        .lower()
+    )
     words = typer.prompt(
         "Describe the bumps in your own words (optional; Enter to skip)",
         default="",
@@ -240,6 +250,8 @@ def check() -> None:
     case: dict[str, Any] = {"age_years": age}
     if sex:
         case["sex"] = sex
+    if skin in ("y", "yes"):
+        case["findings"] = {"dark_skin": True}  # skipped or "no": unknown, changes nothing
     if words:
         case["narrative"] = words[:5000]
     history: list[dict[str, Any]] = []

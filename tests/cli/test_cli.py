@@ -55,8 +55,8 @@ def test_kb_check_and_report() -> None:
 
 
 def test_the_interview_runs_in_the_terminal_to_a_result() -> None:
-    # age, sex, then "don't know" to every question until the result.
-    result = runner.invoke(app, ["check"], input="34\nfemale\n\n" + "d\n" * 30)
+    # age, sex, skin (skipped), words (none), then "don't know" to every question.
+    result = runner.invoke(app, ["check"], input="34\nfemale\n\n\n" + "d\n" * 30)
     assert result.exit_code == 0, result.output
     assert "Safety net" in result.output
 
@@ -70,6 +70,6 @@ def test_purge_reports_what_it_erased(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_the_terminal_interview_reads_the_persons_words() -> None:
     words = "hard white bumps under my eyes for months, not itchy"
-    result = runner.invoke(app, ["check"], input=f"34\nfemale\n{words}\n" + "d\n" * 30)
+    result = runner.invoke(app, ["check"], input=f"34\nfemale\ny\n{words}\n" + "d\n" * 30)
     assert result.exit_code == 0, result.output
     assert "Understood from your words" in result.output and "under_eyes" in result.output

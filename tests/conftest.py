@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 DEV_VIGNETTES = ROOT.parent / "shared" / "vignettes" / "dev.jsonl"
 PROJECT_VIGNETTES = DATA / "vignettes" / "project.jsonl"
+HELDOUT_VIGNETTES = DATA / "vignettes" / "heldout.jsonl"
 
 
 @pytest.fixture(scope="session")

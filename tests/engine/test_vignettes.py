@@ -6,17 +6,23 @@ from pathlib import Path
 
 import pytest
 
+from miliacheck.engine.case import parse_case
 from miliacheck.evaluation import evaluate, read_vignettes
 from miliacheck.kb.check import FORMAT_CONDITIONS
 from miliacheck.kb.load import KnowledgeBase
-from tests.conftest import DEV_VIGNETTES, PROJECT_VIGNETTES
+from tests.conftest import DEV_VIGNETTES, HELDOUT_VIGNETTES, PROJECT_VIGNETTES
 
 # The project's own vignettes (published case reports) do not meet the bounds yet: the
 # gaps are listed in the issue note. strict=True makes this fail loudly once they do.
 NOT_YET = pytest.mark.xfail(
     strict=True, reason="project vignettes below the bounds; see issue note"
 )
-SETS = [pytest.param(PROJECT_VIGNETTES, id="project", marks=NOT_YET)]
+# Written in session 5 by a helper blind to the knowledge base, from published cases the
+# project set does not use, and never tuned on: held to the same bounds.
+SETS = [
+    pytest.param(PROJECT_VIGNETTES, id="project", marks=NOT_YET),
+    pytest.param(HELDOUT_VIGNETTES, id="held-out"),
+]
 if DEV_VIGNETTES.exists():
     SETS.append(pytest.param(DEV_VIGNETTES, id="dev"))
 
@@ -51,6 +57,21 @@ def test_the_project_vignettes_cover_every_condition_and_level(kb: KnowledgeBase
         "urgent",
         "emergency",
     }
+
+
+@pytest.mark.parametrize(
+    "path", [PROJECT_VIGNETTES, HELDOUT_VIGNETTES], ids=["project", "held-out"]
+)
+def test_every_vignette_is_a_valid_case_with_a_known_answer(kb: KnowledgeBase, path: Path) -> None:
+    rows = read_vignettes(path)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids))
+    for r in rows:
+        parse_case(kb, r["case"])  # raises on any field the format does not allow
+        assert r["source"].strip(), r["id"]
+        exp = r["expected"]
+        assert {exp["diagnosis"], *exp.get("also_acceptable", [])} <= set(kb.conditions), r["id"]
+        assert exp["triage"] in ("self_care", "routine", "soon", "urgent", "emergency"), r["id"]
 
 
 def test_full_mode_reads_the_words_and_structured_mode_does_not(kb: KnowledgeBase) -> None:

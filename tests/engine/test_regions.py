@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -76,3 +77,23 @@ def test_on_the_face_moves_the_differential_towards_facial_conditions(kb: Knowle
     before, after = posterior(kb, base), posterior(kb, replace(base, regions=("face",)))
     assert after[ids.index("milia_primary")] > before[ids.index("milia_primary")]
     assert after[ids.index("keratosis_pilaris")] < before[ids.index("keratosis_pilaris")]
+
+
+def test_the_places_question_puts_the_named_part_of_the_body_first(kb: KnowledgeBase) -> None:
+    from miliacheck.service import assess_json
+
+    words = "many tiny white bumps on my face"
+    r = assess_json(kb, {"age_years": 30, "narrative": words, "findings": {"bleeding": False}})
+    q = r["next_question"]
+    case: dict[str, Any] = {"age_years": 30, "narrative": words, "findings": {}}
+    while q["id"] != "q_locations":  # the screen first (answered "no"), then where
+        for f in q["fields"]:
+            case["findings"][f.split(".", 1)[1]] = False
+        q = assess_json(kb, case)["next_question"]
+    face = set(kb.questions.regions["face"].sites)
+    values = [o["value"] for o in q["options"]]
+    assert set(values[: len(face)]) == face
+    assert set(values) == set(kb.questions.locations["labels"])  # nothing taken away
+    assert q["help"].startswith("You said the bumps are on the face")
+    plain = assess_json(kb, {"age_years": 30, "findings": case["findings"]})["next_question"]
+    assert plain["id"] == "q_locations" and "You said" not in plain["help"]

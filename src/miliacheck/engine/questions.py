@@ -92,6 +92,21 @@ def _field_question(kb: KnowledgeBase, q: QuestionSpec) -> dict[str, Any]:
     }
 
 
+def _region_first(
+    kb: KnowledgeBase, question: dict[str, Any], regions: tuple[str, ...]
+) -> dict[str, Any]:
+    """The places question after the words named a part of the body ("on my face"): that
+    part's sites first, and the help says so. Every place stays on offer."""
+    if not regions:
+        return question
+    named = [kb.questions.regions[r] for r in regions]
+    sites = {s for region in named for s in region.sites}
+    options = sorted(question["options"], key=lambda o: o["value"] not in sites)
+    said = " and ".join(f"on the {region.label.lower()}" for region in named)
+    help_ = f"You said the bumps are {said}: tick each place there, and any others. "
+    return {**question, "options": options, "help": help_ + question["help"]}
+
+
 def grouped(kb: KnowledgeBase) -> dict[str, QuestionGroup]:
     """Each finding asked within a group, with its group."""
     return {m.finding: g for g in kb.questions.groups for m in g.members}
@@ -255,7 +270,8 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
         return _with_progress(question, asked, 1 + _remaining(kb, post, asked))
     if not case.answered("locations"):
         q = next(q for q in kb.questions.questions if q.fields[0] == "locations")
-        return _with_progress(_field_question(kb, q), asked, 1 + _remaining(kb, post, asked))
+        where = _region_first(kb, _field_question(kb, q), case.regions)
+        return _with_progress(where, asked, 1 + _remaining(kb, post, asked))
     cap = kb.manifest.limits.max_questions
     if asked >= cap:
         return None

@@ -498,3 +498,31 @@ def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any)
     got = stated(text)
     assert got.get(path) == [value], got
     assert "findings.painful" not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "certainty"),
+    [
+        (
+            "the skin around his left eye is red and swollen and his eyelids are puffy",
+            True,
+            "stated",
+        ),
+        ("both her eyelids are swollen, red and painful", True, "stated"),
+        ("his right eyelid has become red, hot and swollen", True, "stated"),
+        ("the eyelid isn't red and swollen, just a white bump", False, "stated"),
+        ("her eyelids were red and swollen last week but they're fine now", True, "past"),
+        ("maybe his eyelid is red and swollen, hard to tell", True, "uncertain"),
+        # not the whole lid: a stye's lump, or an inflamed cyst away from the eye
+        ("my lower eyelid is swollen and sore, with a tender red spot near the lashes", None, None),
+        ("a lump on my back got bigger, red, swollen and sore", None, None),
+    ],
+)
+def test_a_red_swollen_eyelid_is_spreading_swelling_of_the_skin(
+    text: str, value: bool | None, certainty: str | None
+) -> None:
+    got = [u for u in read(KB, text) if u.field == "findings.warm_swollen_skin"]
+    if value is None:
+        assert got == []
+    else:
+        assert [(u.value, u.certainty) for u in got] == [(value, certainty)]

@@ -204,6 +204,20 @@ SINCE_BIRTH = re.compile(
     r"(?:birth|(?:she|he|they) (?:was|were) born|day one|delivery)\b|\bborn with\b",
     re.I,
 )
+# A whole eyelid or the skin around the eye "red and swollen" (or "swollen, red", "red,
+# hot and swollen", "red and puffy") is spreading swelling of the skin, the sign of
+# eyelid cellulitis; NHS stye advice asks for an urgent appointment when a stye is very
+# swollen or the infection has spread to the eyelid. Read only with an eye word in the
+# same sentence: an inflamed cyst elsewhere that is "red, swollen and sore" is not it.
+RED_SWOLLEN = re.compile(
+    r"\b(?:red|reddish)(?:\s*,\s*(?:hot|warm|sore|tender))*\s*,?\s*(?:and\s+)?(?:swollen|puffy)\b"
+    r"|\b(?:swollen|puffy)\s*,?\s*(?:and\s+)?(?:red|reddish)\b",
+    re.I,
+)
+EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
+NOT_BEFORE = re.compile(
+    r"\b(?:not|no|never|without|isn't|isnt|aren't|arent|wasn't|weren't)\b", re.I
+)
 SIZE_RANGE = re.compile(
     r"\b(\d+(?:\.\d+)?)\s*(?:-|to|or|–)\s*(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
     re.I,
@@ -423,6 +437,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item("sex", key, start, end)
         elif label == "AGEWORD":
             item("age_years", float(key), start, end, UNCERTAIN)
+    out += _swollen_eyelid(text, out, lex)
     # "a hard white spot", "the lump on my scalp": one bump, when nothing in the words
     # speaks of several (no plural bump word, no "they" or "them", no other count).
     if not PLURAL.search(text) and not any(u.field == "count" for u in out):
@@ -434,6 +449,35 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))
+
+
+def _swollen_eyelid(text: str, out: list[Understood], lex: Any) -> list[Understood]:
+    """An eyelid, or the skin around the eye, said to be red and swollen: spreading swelling
+    of the skin (a red flag), unless the words already read it. "Not red and swollen" is
+    read as absent; a past or hedged mention stays unknown as everywhere else."""
+    if any(u.field == "findings.warm_swollen_skin" for u in out):
+        return []
+    found: list[Understood] = []
+    for sentence in re.finditer(r"[^.!?]+", text):
+        part = sentence.group(0)
+        m = RED_SWOLLEN.search(part)
+        if m is None or not EYE_WORD.search(part):
+            continue
+        before = part[: m.start()].split()[-4:]
+        start, end = sentence.start() + m.start(), sentence.start() + m.end()
+        present = not NOT_BEFORE.search(" ".join(before))
+        certainty = CERTAIN
+        if re.search(r"\b(?:was|were|used to)\b", " ".join(before), re.I):
+            certainty = PAST
+        elif _hedged(text, start, end, lex) or _just_before(text, start, _hedges(lex), 4):
+            certainty = UNCERTAIN
+        found.append(
+            Understood(
+                "findings.warm_swollen_skin", present, text[start:end], start, end, certainty
+            )
+        )
+        break
+    return found
 
 
 def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:

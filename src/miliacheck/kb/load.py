@@ -103,7 +103,6 @@ class Tables:
             "lw": np.where(
                 self.p_profile > 0, np.log(np.where(self.p_profile > 0, self.p_profile, 1)), -np.inf
             ),
-            "colour": np.log(self.p_colour),
             "count": np.log(self.p_count),
             "size": np.log(self.p_size),
             "duration": np.log(self.p_duration),

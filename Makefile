@@ -53,6 +53,8 @@ eval: install
 	$(BIN)/miliacheck eval ../shared/vignettes/dev.jsonl --mode interview
 	$(BIN)/miliacheck eval tests/data/vignettes/project.jsonl --mode full
 	$(BIN)/miliacheck eval tests/data/vignettes/project.jsonl --mode interview
+	$(BIN)/miliacheck eval tests/data/vignettes/heldout.jsonl --mode full
+	$(BIN)/miliacheck eval tests/data/vignettes/heldout.jsonl --mode interview
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -108,7 +108,7 @@ def possible_floor_reasons(
 
 
 def differential_reasons(
-    kb: KnowledgeBase, case: Case, blind_post: Array, post: Array | None = None
+    kb: KnowledgeBase, case: Case, blind_post: Array, post: Array
 ) -> list[Reason]:
     """Reasons from conditions likely enough (on the red-flag-blind posterior) to act on.
 
@@ -118,7 +118,6 @@ def differential_reasons(
     aside says so, rather than quoting a chance the list beside it contradicts."""
     out: list[Reason] = []
     ids = kb.model.ids
-    shown = blind_post if post is None else post
     for i, cid in enumerate(ids[:-1]):
         cond = kb.conditions[cid]
         p = float(blind_post[i])
@@ -126,7 +125,7 @@ def differential_reasons(
         if p < threshold:
             continue
         care = usual_care(cond, case)
-        q = float(shown[i])
+        q = float(post[i])
         if q >= threshold:
             verdict = "likely" if q >= 0.5 else "possible"
             text = f"{cond.name} is {verdict} ({likelihood_words(q)})."

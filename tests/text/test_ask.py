@@ -57,6 +57,7 @@ def test_a_treatment_passage_comes_with_its_safety_note(kb: KnowledgeBase) -> No
     "question",
     [
         "my eye is swollen shut",
+        "his eyelid is so swollen he can barely open his eye",
         "my 3 week old has a fever and white spots",
         "2 month old baby has a temperature of 38.5",
     ],

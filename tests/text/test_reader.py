@@ -501,6 +501,22 @@ def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any)
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Her eyelid is very swollen and she can barely open her eye.",
+        "I can hardly open my eye, the lid is so swollen",
+        "his eye won't open this morning",
+    ],
+)
+def test_an_eye_swelling_closed_is_the_orbital_red_flag(text: str) -> None:
+    assert stated(text).get("findings.eye_swelling_or_vision_change") == [True]
+
+
+def test_a_mouth_hard_to_open_is_not_an_eye_sign() -> None:
+    assert "findings.eye_swelling_or_vision_change" not in stated("I can barely open my mouth")
+
+
+@pytest.mark.parametrize(
     ("text", "value", "certainty"),
     [
         (
@@ -513,6 +529,7 @@ def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any)
         ("the eyelid isn't red and swollen, just a white bump", False, "stated"),
         ("her eyelids were red and swollen last week but they're fine now", True, "past"),
         ("maybe his eyelid is red and swollen, hard to tell", True, "uncertain"),
+        ("the skin around his eye is puffy and pink", True, "stated"),
         # not the whole lid: a stye's lump, or an inflamed cyst away from the eye
         ("my lower eyelid is swollen and sore, with a tender red spot near the lashes", None, None),
         ("a lump on my back got bigger, red, swollen and sore", None, None),

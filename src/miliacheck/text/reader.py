@@ -210,8 +210,8 @@ SINCE_BIRTH = re.compile(
 # swollen or the infection has spread to the eyelid. Read only with an eye word in the
 # same sentence: an inflamed cyst elsewhere that is "red, swollen and sore" is not it.
 RED_SWOLLEN = re.compile(
-    r"\b(?:red|reddish)(?:\s*,\s*(?:hot|warm|sore|tender))*\s*,?\s*(?:and\s+)?(?:swollen|puffy)\b"
-    r"|\b(?:swollen|puffy)\s*,?\s*(?:and\s+)?(?:red|reddish)\b",
+    r"\b(?:red|reddish|pink)(?:\s*,\s*(?:hot|warm|sore|tender))*\s*,?\s*(?:and\s+)?(?:swollen|puffy)\b"
+    r"|\b(?:swollen|puffy)\s*,?\s*(?:and\s+)?(?:red|reddish|pink)\b",
     re.I,
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)

@@ -59,7 +59,8 @@ def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
     """A negation reaches past an earlier finding only along a list: "no itching, redness
     or pain" negates all three; in "no itching and has a fever since Monday" a new clause
     starts ("has") and the fever is not negated, nor is "painful" in "not itchy, painful
-    though". (The first finding after the cue is negated as negspacy says.)"""
+    though"; "or" carries it over a verb ("doesn't hurt or feel tender"). (The first
+    finding after the cue is negated as negspacy says.)"""
     finds = [
         e
         for e in doc.ents
@@ -72,6 +73,8 @@ def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
     if any(re.search(rf"(?<![a-z']){re.escape(str(c))}(?![a-z'])", gap) for c in neg["preceding"]):
         return True  # its own cue: "does not hurt and is not itchy"
     words = set(re.findall(r"[a-z']+", gap))
+    if words & {"or", "nor"} and words - {"or", "nor"} <= set(neg.get("or_verbs", [])):
+        return True  # "doesn't hurt or feel tender": the negation governs both verbs
     if words & set(neg.get("list_breakers", [])):
         return False
     after = doc[ent.end : min(ent.end + 2, len(doc))].text.lower()
@@ -215,6 +218,11 @@ RED_SWOLLEN = re.compile(
     re.I,
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
+MY_PLACE_AFTER = re.compile(
+    r"\s*(?:[\w'-]+\s+){0,2}?(?:on|around|in|at|near|by) my\b"
+    r"(?!\s+(?:[\w-]+'s|[\w-]+s'|baby|son|daughter|child|kid|boy|girl|little|toddler)\b)",
+    re.I,
+)
 NOT_BEFORE = re.compile(
     r"\b(?:not|no|never|without|isn't|isnt|aren't|arent|wasn't|weren't)\b", re.I
 )
@@ -397,6 +405,10 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         if certainty == PAST and key.split("=")[0] in timeless:
             certainty = CERTAIN  # "had a skin cancer removed" is history, still true
         if label == "FIND":
+            if _writers_cold_sore(text, ent, key, whose, lex):
+                # "I get blisters on my lip": the parent's cold sore, a close contact's
+                item("findings.contact_with_similar", not ent._.negex, start, end, certainty)
+                continue
             if _said_of_someone_else(text, ent, key, whose, out, lex):
                 continue
             negated = ent._.negex and _in_negated_list(doc, ent, lex)
@@ -503,15 +515,31 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     return not re.search(rf"\b(?:{what})\b.*\b(?:{how})\b", before)
 
 
+def _writers_cold_sore(text: str, ent: Span, key: str, whose: str | None, lex: Any) -> bool:
+    """Blisters or sores the writer says are on their own lip or mouth while the bumps are
+    someone else's: a close contact's cold sore (what the contact question asks about)."""
+    spec = lex["writers_cold_sore"]
+    if whose not in ("child", "other") or key not in spec["findings"]:
+        return False
+    m = MY_PLACE_AFTER.match(text, ent.end_char)
+    if m is None:
+        return False
+    after = re.findall(r"[a-z]+", text[m.end() : m.end() + 12].lower())[:1]
+    return bool(set(after) & set(spec["places"]))
+
+
 def _said_of_someone_else(
     text: str, ent: Span, key: str, whose: str | None, out: list[Understood], lex: Any
 ) -> bool:
     """A finding that is not about the bumps: the writer's breastfeeding when the bumps
-    are a young child's, "on and off" said of using a cream, clear fluid squeezed out
-    (no blister, and not the white or oily material)."""
+    are a young child's, the writer's own ("I get blisters on my lip") when the bumps are
+    someone else's, "on and off" said of using a cream, clear fluid squeezed out (no
+    blister, and not the white or oily material)."""
     if key in lex["not_of_a_young_child"] and _a_young_child(whose, out):
         return True
     sentence = _clause(text, ent.start_char, ent.end_char).lower()
+    if whose in ("child", "other") and MY_PLACE_AFTER.match(text, ent.end_char):
+        return True
 
     def says(words: list[str]) -> bool:
         return any(re.search(rf"\b{re.escape(w)}\b", sentence) for w in words)

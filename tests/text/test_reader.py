@@ -514,6 +514,7 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ("bumps in the middle of both my areolas", "locations", "chest"),
         ("I worked outdoors for decades", "findings.sun_damage", True),
         ("a few months after I started the anti-rejection drugs", "findings.new_medicine", True),
+        ("A dog scratched my daughter four days ago", "findings.recent_skin_injury", True),
     ],
 )
 def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:

@@ -434,3 +434,20 @@ def test_the_reasons_never_quote_a_chance_the_list_contradicts(kb: KnowledgeBase
             if t.startswith(f"{name} is likely"):
                 assert p >= 0.5, (t, p)
     assert any("is likely, and must not be missed" in u for u in r["unsure"]["reasons"])
+
+
+def test_a_childs_blisters_inside_the_mouth_see_a_gp_within_days(kb: KnowledgeBase) -> None:
+    """A first herpes infection of the mouth: antivirals help when started early (BMJ 2021)."""
+    case = {
+        "age_years": 3,
+        "locations": ["lips", "inside_mouth"],
+        "duration_days": 2,
+        "findings": {**RED_FLAGS_NO, "clear_blisters": True, "painful": True},
+    }
+    r = run(kb, case)
+    assert r["conditions"][0]["id"] == "herpes_simplex"
+    assert r["triage"]["level"] == "soon"
+    # an adult's cold sore stays with the floors (painful: routine); the rule is for children
+    adult = run(kb, {**case, "age_years": 30})
+    assert adult["conditions"][0]["id"] == "herpes_simplex"
+    assert adult["triage"]["level"] == "routine"

@@ -55,6 +55,8 @@ eval: install
 	$(BIN)/miliacheck eval tests/data/vignettes/project.jsonl --mode interview
 	$(BIN)/miliacheck eval tests/data/vignettes/heldout.jsonl --mode full
 	$(BIN)/miliacheck eval tests/data/vignettes/heldout.jsonl --mode interview
+	$(BIN)/miliacheck eval tests/data/vignettes/literature.jsonl --mode full
+	$(BIN)/miliacheck eval tests/data/vignettes/literature.jsonl --mode interview
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

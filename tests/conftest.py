@@ -32,6 +32,7 @@ DATA = Path(__file__).resolve().parent / "data"
 DEV_VIGNETTES = ROOT.parent / "shared" / "vignettes" / "dev.jsonl"
 PROJECT_VIGNETTES = DATA / "vignettes" / "project.jsonl"
 HELDOUT_VIGNETTES = DATA / "vignettes" / "heldout.jsonl"
+LITERATURE_VIGNETTES = DATA / "vignettes" / "literature.jsonl"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,12 @@ from miliacheck.engine.case import parse_case
 from miliacheck.evaluation import evaluate, read_vignettes
 from miliacheck.kb.check import FORMAT_CONDITIONS
 from miliacheck.kb.load import KnowledgeBase
-from tests.conftest import DEV_VIGNETTES, HELDOUT_VIGNETTES, PROJECT_VIGNETTES
+from tests.conftest import (
+    DEV_VIGNETTES,
+    HELDOUT_VIGNETTES,
+    LITERATURE_VIGNETTES,
+    PROJECT_VIGNETTES,
+)
 
 # The project's own vignettes (published case reports) do not meet the bounds yet: the
 # gaps are listed in the issue note. strict=True makes this fail loudly once they do.
@@ -22,9 +27,15 @@ NOT_YET = pytest.mark.xfail(
 HELD_OUT = pytest.mark.xfail(
     strict=True, reason="held-out vignettes below the bounds; see issue note"
 )
+# Written in session 6 by helpers blind to the knowledge base, from published cases
+# neither set above uses; read after its first run, as the project set was.
+LITERATURE = pytest.mark.xfail(
+    strict=True, reason="literature vignettes below the bounds; see issue note"
+)
 SETS = [
     pytest.param(PROJECT_VIGNETTES, id="project", marks=NOT_YET),
     pytest.param(HELDOUT_VIGNETTES, id="held-out", marks=HELD_OUT),
+    pytest.param(LITERATURE_VIGNETTES, id="literature", marks=LITERATURE),
 ]
 if DEV_VIGNETTES.exists():
     SETS.append(pytest.param(DEV_VIGNETTES, id="dev"))
@@ -63,7 +74,9 @@ def test_the_project_vignettes_cover_every_condition_and_level(kb: KnowledgeBase
 
 
 @pytest.mark.parametrize(
-    "path", [PROJECT_VIGNETTES, HELDOUT_VIGNETTES], ids=["project", "held-out"]
+    "path",
+    [PROJECT_VIGNETTES, HELDOUT_VIGNETTES, LITERATURE_VIGNETTES],
+    ids=["project", "held-out", "literature"],
 )
 def test_every_vignette_is_a_valid_case_with_a_known_answer(kb: KnowledgeBase, path: Path) -> None:
     rows = read_vignettes(path)

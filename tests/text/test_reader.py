@@ -328,6 +328,7 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
         ("bumps on the labia minora, not on my mouth", ["genitals"]),
         ("a red patch at the inner corner of her left eye", ["eyelids"]),
         ("white dots at the corner of my eye", ["eyelids"]),
+        ("flat bumps on his chin; he's always licking his lips", ["chin"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
@@ -515,6 +516,9 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ("I worked outdoors for decades", "findings.sun_damage", True),
         ("a few months after I started the anti-rejection drugs", "findings.new_medicine", True),
         ("A dog scratched my daughter four days ago", "findings.recent_skin_injury", True),
+        ("I've had a number of firm little lumps on my scalp", "count", "few"),
+        ("numerous tiny white bumps on his cheeks", "count", "many"),
+        ("My 11-month-old son hasn't been eating well for a month", "findings.unwell", True),
     ],
 )
 def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:

@@ -154,6 +154,34 @@ def test_the_writers_own_spots_are_not_the_childs() -> None:
     assert stated("tiny itchy bumps on my baby's neck")["findings.itchy"] == [True]
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("he had a temp of 37.8 last night", False),
+        ("His temp has decreased to 36.8", False),
+        ("a temperature of 99F", False),
+        ("temperature of 38.5 since yesterday", True),
+        ("she had a high temperature for 2 days", True),
+    ],
+)
+def test_a_measured_temperature_below_38_is_no_fever(text: str, value: bool) -> None:
+    assert stated(text)["findings.fever"] == [value]
+
+
+def test_words_from_real_questions(kb: KnowledgeBase) -> None:
+    got = stated("They don`t look like they are irritated at all")  # a backtick apostrophe
+    assert got["findings.red_around"] == [False]
+    assert set(stated("he has fought at feeds and seems off colour")["findings.unwell"]) == {True}
+    assert stated("I started feeling like shit, then blisters")["findings.unwell"] == [True]
+    droop = stated("the swelling is bigger, with the upper eyelid starting to droop")
+    assert droop["findings.eye_swelling_or_vision_change"] == [True]
+    assert "locations" not in stated("a hard bump with a black head in the center")
+    assert "findings.fever" not in stated("I had a fever blister on my lip last month")
+    assert "findings.bleeding" not in stated("one has a blood blister type of thing")
+    assert stated("I have a 2-year-old child with a red eyelid")["whose"] == ["child"]
+    assert stated("my 6yr old son has white bumps")["whose"] == ["child"]
+
+
 def test_hay_fever_is_not_a_fever() -> None:
     assert "findings.fever" not in stated("My eye feels sore. I get hay fever every year.")
     assert stated("she has a temperature and hay fever")["findings.fever"] == [True]
@@ -215,6 +243,21 @@ def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: Kno
     # The issue's bars: precision 0.95, recall 0.85.
     assert s["precision"] >= 0.95, s["precision"]
     assert s["recall"] >= 0.85, s["recall"]
+
+
+def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
+    kb: KnowledgeBase,
+) -> None:
+    """24 questions people wrote online, labelled by a helper who never saw the reader.
+    Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
+    gaps the project's own narratives did not; precision and recall are printed by
+    `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
+    of the labelled set they were not written for."""
+    from miliacheck.evaluation_text import read_jsonl, score_narratives
+    from tests.conftest import DATA
+
+    s = score_narratives(kb, read_jsonl(DATA / "text" / "forum.jsonl"))
+    assert s["negated_read_as_present"] == []
 
 
 def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(

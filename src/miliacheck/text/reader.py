@@ -218,6 +218,8 @@ RED_SWOLLEN = re.compile(
     re.I,
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
+APOSTROPHES = str.maketrans({"`": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'"})
+AGE_UNIT = r"(?:day|week|wk|month|mo|year|yr)s?"  # "6yr old son", "3 mos old"
 MY_PLACE_AFTER = re.compile(
     r"\s*(?:[\w'-]+\s+){0,2}?(?:on|around|in|at|near|by) my\b"
     r"(?!\s+(?:[\w-]+'s|[\w-]+s'|baby|son|daughter|child|kid|boy|girl|little|toddler)\b)",
@@ -268,7 +270,7 @@ CLAUSE_END = re.compile(r"[.;!?\n,()]")
 
 def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     """Everything the narrative states, in the order it appears (uncertain and past included)."""
-    text = text[:MAX_TEXT]
+    text = text[:MAX_TEXT].translate(APOSTROPHES)  # "don`t", "don’t": one length, one meaning
     lex = kb.lexicon
     numbers = {str(k): float(v) for k, v in lex["numbers"].items()}
     out: list[Understood] = []
@@ -412,6 +414,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             if _said_of_someone_else(text, ent, key, whose, out, lex):
                 continue
             negated = ent._.negex and _in_negated_list(doc, ent, lex)
+            if key == "fever" and _temperature_below_fever(text, end):
+                negated = True  # "a temp of 37.8": measured, and below 38 °C
             item(f"findings.{key}", not negated, start, end, certainty)
         elif label == "FIXED":
             fid, value = key.split("=")
@@ -513,6 +517,24 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     what = "|".join(re.escape(w) for w in spec["what"])
     how = "|".join(re.escape(w) for w in spec["how"])
     return not re.search(rf"\b(?:{what})\b.*\b(?:{how})\b", before)
+
+
+TEMPERATURE_AFTER = re.compile(
+    r"\W{0,3}(?:[a-z]+\s+){0,3}?(\d{2,3}(?:[.,]\d+)?)\s*(?:°|degrees?)?\s*([cf])?\b",
+    re.I,
+)
+
+
+def _temperature_below_fever(text: str, end: int) -> bool:
+    """A temperature given as a number below a fever (38 °C, 100.4 °F): "a temp of 37.8"."""
+    m = TEMPERATURE_AFTER.match(text, end)
+    if m is None:
+        return False
+    value = float(m.group(1).replace(",", "."))
+    unit = (m.group(2) or "").lower()
+    if unit == "f" or (not unit and 90 <= value < 110):
+        return 93 <= value < 100.4
+    return 34 <= value < 38
 
 
 def _writers_cold_sore(text: str, ent: Span, key: str, whose: str | None, lex: Any) -> bool:
@@ -697,7 +719,11 @@ def _whose(text: str, lex: Any) -> Understood | None:
     """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?[\s-]*(?:day|week|month|year)s?[\s-]*old\s*|\w+[\s-]+(?:day|week|month|year)s?[\s-]*old\s*)?("
+        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?[\s-]*"
+        + AGE_UNIT
+        + r"[\s-]*old\s*|\w+[\s-]+"
+        + AGE_UNIT
+        + r"[\s-]*old\s*)?("
         + "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))
         + r")?(?:'s|’s)?\b",
         re.I,
@@ -713,9 +739,7 @@ def _whose(text: str, lex: Any) -> Understood | None:
         noun = (m.group(1) or "").lower()
         if noun:
             who = nouns[noun]
-        elif re.search(
-            r"(?:day|week|month|year)s?[\s-]*old|\d\s*(?:yo|y/o|y\.o\.)", m.group(0), re.I
-        ):
+        elif re.search(AGE_UNIT + r"[\s-]*old|\d\s*(?:yo|y/o|y\.o\.)", m.group(0), re.I):
             who = "child"
         else:
             continue

@@ -451,3 +451,18 @@ def test_a_childs_blisters_inside_the_mouth_see_a_gp_within_days(kb: KnowledgeBa
     adult = run(kb, {**case, "age_years": 30})
     assert adult["conditions"][0]["id"] == "herpes_simplex"
     assert adult["triage"]["level"] == "routine"
+
+
+def test_blisters_on_the_eyelid_get_the_eye_checked_today(kb: KnowledgeBase) -> None:
+    """Herpes of the lid can spread to the eye (HSV blepharitis: antivirals protect it)."""
+    case = {
+        "age_years": 16,
+        "locations": ["eyelids"],
+        "duration_days": 3,
+        "findings": {**RED_FLAGS_NO, "clear_blisters": True},
+    }
+    r = run(kb, case)
+    assert r["triage"]["level"] == "urgent"
+    assert r["triage"]["service"] == "eye_casualty"
+    no_blisters = run(kb, {**case, "findings": {**RED_FLAGS_NO, "clear_blisters": False}})
+    assert no_blisters["triage"]["level"] in ("self_care", "routine")

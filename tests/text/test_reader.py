@@ -180,6 +180,10 @@ def test_words_from_real_questions(kb: KnowledgeBase) -> None:
     assert "findings.bleeding" not in stated("one has a blood blister type of thing")
     assert stated("I have a 2-year-old child with a red eyelid")["whose"] == ["child"]
     assert stated("my 6yr old son has white bumps")["whose"] == ["child"]
+    # "comes back" is not the back; "red threads" are vessels, not the colour; "looks
+    # like a little sore" is a sore, not pain
+    got = stated("It always comes back. It looks like a little sore, with fine red threads.")
+    assert "locations" not in got and "colour" not in got and "findings.painful" not in got
 
 
 def test_hay_fever_is_not_a_fever() -> None:
@@ -561,6 +565,7 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ("A dog scratched my daughter four days ago", "findings.recent_skin_injury", True),
         ("I've had a number of firm little lumps on my scalp", "count", "few"),
         ("numerous tiny white bumps on his cheeks", "count", "many"),
+        ("it flares up now and then, but it always comes back", "findings.recurring", True),
         ("My 11-month-old son hasn't been eating well for a month", "findings.unwell", True),
     ],
 )

@@ -169,7 +169,9 @@ def test_distress_is_asked_before_the_interview_stops_and_raises_the_level() -> 
         "count": "few",
         "size_mm": 1,
         "duration_days": 200,
-        "findings": {f: False for f in RED_FLAGS} | {"firm": True, "squeeze_nothing": True},
+        # every screen question answered: the red flags, and blisters (asked around the eye)
+        "findings": {f: False for f in RED_FLAGS}
+        | {"clear_blisters": False, "firm": True, "squeeze_nothing": True},
     }
     result = assess(KB, parse_case(KB, case))
     assert result["next_question"] is not None

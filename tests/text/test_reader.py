@@ -180,6 +180,13 @@ def test_words_from_real_questions(kb: KnowledgeBase) -> None:
     assert "findings.bleeding" not in stated("one has a blood blister type of thing")
     assert stated("I have a 2-year-old child with a red eyelid")["whose"] == ["child"]
     assert stated("my 6yr old son has white bumps")["whose"] == ["child"]
+    # an age without "old" before the child is the child's age, not how long
+    baby = stated("my 5 week baby has a fever")
+    assert baby["age_years"] == [pytest.approx(5 * 7 / 365.25, abs=0.002)]
+    assert baby["whose"] == ["child"] and "duration_days" not in baby
+    assert stated("my baby has had them for 3 months")["duration_days"] == [
+        pytest.approx(91.3, abs=0.2)
+    ]
     # "comes back" is not the back; "red threads" are vessels, not the colour; "looks
     # like a little sore" is a sore, not pain
     got = stated("It always comes back. It looks like a little sore, with fine red threads.")

@@ -184,7 +184,9 @@ def _number(word: str, numbers: dict[str, float]) -> float | None:
 
 NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
 UNIT = r"(day|week|fortnight|month|year|yr|wk|mo)s?"
-AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}[\s-]*old\b", re.I)
+# "3 month old", and "my 3 month baby", "3 mos baby": an age without "old" before a child
+CHILD_AFTER = r"[\s-]+(?:baby|babies|son|daughter|boy|girl|infant|newborn|little one|child|toddler|kid)\b"
+AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}(?:[\s-]*old\b|(?={CHILD_AFTER}))", re.I)
 AGE_SELF = re.compile(
     r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month))", re.I
 )
@@ -195,7 +197,7 @@ AGE_IS = re.compile(
     re.I,
 )
 DURATION = re.compile(
-    rf"\b(?:for|since|past|last|over|about|around|almost|nearly|roughly|only|just)?\s*(?:the\s+)?(?:last|past)?\s*{NUM}\s+{UNIT}\b(?![\s-]*old)",
+    rf"\b(?:for|since|past|last|over|about|around|almost|nearly|roughly|only|just)?\s*(?:the\s+)?(?:last|past)?\s*{NUM}\s+{UNIT}\b(?![\s-]*old)(?!{CHILD_AFTER})",
     re.I,
 )
 SINCE_AGE = re.compile(
@@ -721,7 +723,7 @@ def _whose(text: str, lex: Any) -> Understood | None:
     pattern = re.compile(
         r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?[\s-]*"
         + AGE_UNIT
-        + r"[\s-]*old\s*|\w+[\s-]+"
+        + r"(?:[\s-]*old)?\s*|\w+[\s-]+"
         + AGE_UNIT
         + r"[\s-]*old\s*)?("
         + "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))

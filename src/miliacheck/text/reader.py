@@ -185,7 +185,9 @@ def _number(word: str, numbers: dict[str, float]) -> float | None:
 NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
 UNIT = r"(day|week|fortnight|month|year|yr|wk|mo)s?"
 # "3 month old", and "my 3 month baby", "3 mos baby": an age without "old" before a child
-CHILD_AFTER = r"[\s-]+(?:baby|babies|son|daughter|boy|girl|infant|newborn|little one|child|toddler|kid)\b"
+CHILD_AFTER = (
+    r"[\s-]+(?:baby|babies|son|daughter|boy|girl|infant|newborn|little one|child|toddler|kid)\b"
+)
 AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}(?:[\s-]*old\b|(?={CHILD_AFTER}))", re.I)
 AGE_SELF = re.compile(
     r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month))", re.I

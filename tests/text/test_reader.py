@@ -193,6 +193,17 @@ def test_words_from_real_questions(kb: KnowledgeBase) -> None:
     assert "locations" not in got and "colour" not in got and "findings.painful" not in got
 
 
+def test_a_negation_in_an_earlier_clause_does_not_reach_a_fever() -> None:
+    """A published orbital cellulitis: 'doesn't move properly, and the temperature is 38.9'
+    was read as no fever; the eye that 'is pushed forward' is the orbital red flag."""
+    got = stated(
+        "Now that eye is pushed forward and doesn't move properly, and the temperature is 38.9."
+    )
+    assert got["findings.fever"] == [True]
+    assert set(got["findings.eye_swelling_or_vision_change"]) == {True}
+    assert stated("no fever and no rash")["findings.fever"] == [False]
+
+
 def test_hay_fever_is_not_a_fever() -> None:
     assert "findings.fever" not in stated("My eye feels sore. I get hay fever every year.")
     assert stated("she has a temperature and hay fever")["findings.fever"] == [True]
@@ -383,6 +394,8 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
         ("a red patch at the inner corner of her left eye", ["eyelids"]),
         ("white dots at the corner of my eye", ["eyelids"]),
         ("flat bumps on his chin; he's always licking his lips", ["chin"]),
+        ("white spots on the inside of his right cheek", ["inside_mouth"]),
+        ("white patches at the back of my throat", ["inside_mouth"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:

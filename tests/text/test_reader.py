@@ -286,9 +286,14 @@ def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(
     kb: KnowledgeBase,
 ) -> None:
     from miliacheck.evaluation_text import contradictions, read_jsonl
-    from tests.conftest import DEV_VIGNETTES, PROJECT_VIGNETTES
+    from tests.conftest import (
+        DEV_VIGNETTES,
+        HELDOUT_VIGNETTES,
+        LITERATURE_VIGNETTES,
+        PROJECT_VIGNETTES,
+    )
 
-    for path in (DEV_VIGNETTES, PROJECT_VIGNETTES):
+    for path in (DEV_VIGNETTES, PROJECT_VIGNETTES, HELDOUT_VIGNETTES, LITERATURE_VIGNETTES):
         if path.exists():
             red = [c for c in contradictions(kb, read_jsonl(path)) if c["red_flag"]]
             assert red == [], (path.name, red)

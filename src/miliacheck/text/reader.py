@@ -183,7 +183,9 @@ def _number(word: str, numbers: dict[str, float]) -> float | None:
 
 
 NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
-UNIT = r"(day|week|fortnight|month|year|yr|wk|mo)s?"
+UNIT_WORDS = r"day|week|fortnight|month|year|yr|wk|mo"
+UNIT = rf"({UNIT_WORDS})s?"
+AGE_UNIT = rf"(?:{UNIT_WORDS})s?"  # the same, not captured: "6yr old son", "3 mos old"
 # "3 month old", and "my 3 month baby", "3 mos baby": an age without "old" before a child
 CHILD_AFTER = (
     r"[\s-]+(?:baby|babies|son|daughter|boy|girl|infant|newborn|little one|child|toddler|kid)\b"
@@ -223,7 +225,6 @@ RED_SWOLLEN = re.compile(
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
 APOSTROPHES = str.maketrans({"`": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'"})
-AGE_UNIT = r"(?:day|week|wk|month|mo|year|yr)s?"  # "6yr old son", "3 mos old"
 MY_PLACE_AFTER = re.compile(
     r"\s*(?:[\w'-]+\s+){0,2}?(?:on|around|in|at|near|by) my\b"
     r"(?!\s+(?:[\w-]+'s|[\w-]+s'|baby|son|daughter|child|kid|boy|girl|little|toddler)\b)",

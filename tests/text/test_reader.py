@@ -270,7 +270,7 @@ def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: Kno
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """24 questions people wrote online, labelled by a helper who never saw the reader.
+    """54 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars

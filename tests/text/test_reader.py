@@ -401,6 +401,11 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
         ("flat bumps on his chin; he's always licking his lips", ["chin"]),
         ("white spots on the inside of his right cheek", ["inside_mouth"]),
         ("white patches at the back of my throat", ["inside_mouth"]),
+        ("little white dots underneth my eye", ["under_eyes"]),
+        ("white bumps on my baby's gingiva", ["inside_mouth"]),
+        ("a lump on the top of my auricle", ["ears"]),
+        ("tiny bumps on her skull under the skin", ["scalp"]),
+        ("bumps along my lips; I feel them when I run my tongue over them", ["lips"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
@@ -439,6 +444,51 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         (
             "He's otherwise himself and he can see fine",
             {"unwell": False, "eye_swelling_or_vision_change": False},
+            [],
+        ),
+        # words from real questions (the forum set's second batch)
+        ("it does slightly obstruct my vision", {"eye_swelling_or_vision_change": True}, []),
+        ("there is no pus, and there is no redness", {"pus": False, "red_around": False}, []),
+        (
+            "It feels hard, but nothing can be squeezed out of it",
+            {"squeeze_nothing": True},
+            ["squeeze_contents"],
+        ),
+        (
+            "it grew a little, it's also hard. squeezed it nothing happened",
+            {"growing": True, "firm": True, "squeeze_nothing": True},
+            [],
+        ),
+        ("it started off small, but it has gotten a bit larger!", {"growing": True}, []),
+        ("the growth has nearly doubled in size", {"growing": True}, []),
+        (
+            "a lump that feels hard and is painless; recently hair is growing on it",
+            {"painful": False},
+            ["growing"],
+        ),
+        (
+            "Bit my lip really hard and there is a lump there now",
+            {"recent_skin_injury": True},
+            ["firm"],
+        ),
+        ("They started on the center of my forehead", {}, ["new_medicine"]),
+        ("I was started on a new tablet in May", {"new_medicine": True}, []),
+        ("small lumps like pimples on his eyelids", {}, ["acne"]),
+        ("Could it be a cyst or skin cancer?", {}, ["skin_cancer_history"]),
+        ("I know its not a cold sore", {}, ["contact_with_similar"]),
+        (
+            "my son has been not well for 2 weeks and has a sore tummy",
+            {"unwell": True},
+            ["painful"],
+        ),
+        ("they're showing no signs of going", {"getting_better": False}, []),
+        ("they get better and worse but never go away", {"recurring": True}, []),
+        ("It's only one eye", {"symmetrical": False}, []),
+        ("the village doctor could cut it out later", {}, ["recent_skin_injury"]),
+        # an ellipsis ends the sentence, and its negation with it
+        (
+            "I don't feel any discomfort or dryness...\nI'm very anxious",
+            {"emotional_distress": True},
             [],
         ),
         (

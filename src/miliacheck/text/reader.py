@@ -17,6 +17,7 @@ from typing import Any
 import spacy
 from negspacy.negation import Negex  # noqa: F401  (registers the "negex" factory)
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Span
 
 from miliacheck.kb.load import KnowledgeBase
@@ -83,7 +84,9 @@ def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
 
 def _build(lexicon: Any) -> Language:
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
+    # An ellipsis ends a sentence as a full stop does ("no discomfort...\nI'm anxious").
+    punct = [*Sentencizer.default_punct_chars, "...", "....", "…"]
+    nlp.add_pipe("sentencizer", config={"punct_chars": punct})
     ruler = nlp.add_pipe(
         "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
     )

@@ -100,6 +100,13 @@ def test_durations_without_a_number_and_times_that_date_something_else() -> None
         "I've got similar ones but mine have been there for years."
     )
     assert "duration_days" not in other
+    # ... but a time when the bumps appeared still dates them, whatever they did since
+    grew = stated("two lumps on his scalp that appeared about eight months ago and got bigger")
+    assert grew["duration_days"] == [pytest.approx(243.5, abs=0.5)]
+    # a sore is a lesion too: its time and place count ("months ago" is not a past sore)
+    sore = stated("About six months ago I noticed a small sore on the tip of my nose")
+    assert sore["duration_days"] == [pytest.approx(182.6, abs=0.5)]
+    assert sore["locations"] == ["nose"] and "findings.painful" not in sore
 
 
 def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
@@ -383,6 +390,10 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     assert got["findings.red_around"] == [True]
 
 
+def test_a_few_millimetres_is_a_size() -> None:
+    assert stated("shiny bumps on her lower lip, a few millimetres across")["size_mm"] == [3.0]
+
+
 @pytest.mark.parametrize(
     ("text", "places"),
     [
@@ -485,6 +496,18 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("they get better and worse but never go away", {"recurring": True}, []),
         ("It's only one eye", {"symmetrical": False}, []),
         ("the village doctor could cut it out later", {}, ["recent_skin_injury"]),
+        # words the project's and literature vignettes' narratives said and the reader missed
+        ("two tiny firm round bumps with a little dip in the top", {"central_dip": True}, []),
+        ("the rim is shiny with fine red threads", {"visible_vessels": True}, []),
+        ("I started a strong steroid ointment twice a day", {"steroid_cream_long_term": True}, []),
+        ("rough red scaly spots on my face from the sun", {"sun_damage": True}, []),
+        ("the bump has some discharge coming out of it", {"pus": True}, []),
+        ("My eyesight is fine", {"eye_swelling_or_vision_change": False}, []),
+        (
+            "Nothing bit her and she didn't knock it. She's behaving normally",
+            {"recent_skin_injury": False, "unwell": False},
+            [],
+        ),
         # an ellipsis ends the sentence, and its negation with it
         (
             "I don't feel any discomfort or dryness...\nI'm very anxious",

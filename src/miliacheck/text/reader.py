@@ -252,7 +252,7 @@ EVENT = re.compile(
     re.I,
 )
 BUMPS = re.compile(
-    r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia)\b",
+    r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|sores?|ulcers?|growths?|nodules?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia)\b",
     re.I,
 )
 COUNT_ONE = re.compile(
@@ -800,9 +800,12 @@ def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
         return False
     # "A few days ago it went red": the time dates a change, not the bumps.
     if after == ["ago"]:
-        rest = clause[clause.lower().find(m.group(0).lower()) + len(m.group(0)) :].lower()
+        at = clause.lower().find(m.group(0).lower())
+        rest = clause[at + len(m.group(0)) :].lower()
         cues = [str(c).lower() for c in lex.get("change_after_ago", [])]
-        if any(re.search(rf"\b{re.escape(c)}\b", rest) for c in cues):
+        began = [str(c).lower() for c in lex.get("appeared_before_ago", [])]
+        began_first = any(re.search(rf"\b{re.escape(c)}\b", clause[:at].lower()) for c in began)
+        if not began_first and any(re.search(rf"\b{re.escape(c)}\b", rest) for c in cues):
             return False
     return bool(BUMPS.search(clause)) and not EVENT.search(clause)
 

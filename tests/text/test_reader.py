@@ -110,6 +110,15 @@ def test_durations_without_a_number_and_times_that_date_something_else() -> None
 
 
 def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
+    # adjectives with commas, a sore or a stye, and "a few months ago" is no plural
+    assert stated("She has a small, soft growth under her eye")["count"] == ["one"]
+    assert stated("I have a cold sore on my lip")["count"] == ["one"]
+    assert stated("What do you do for a stye on your eye?")["count"] == ["one"]
+    assert stated("a few months ago I noticed a small pearly bump")["count"] == ["one"]
+    assert stated("a lot of small, red and flesh colored bumps on my arms")["count"] == ["many"]
+    assert stated("The roof of my baby's mouth is covered with small white bumps")["count"] == [
+        "many"
+    ]
     assert stated("My boyfriend's got a hard white spot on his eyelid")["count"] == ["one"]
     assert stated("The lump on his scalp has changed shape")["count"] == ["one"]
     assert stated("little white spots on his nose since birth, loads of them")["count"] == ["many"]
@@ -277,7 +286,7 @@ def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: Kno
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """54 questions people wrote online, labelled by helpers who never saw the reader.
+    """84 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -415,6 +424,7 @@ def test_a_few_millimetres_is_a_size() -> None:
         ("little white dots underneth my eye", ["under_eyes"]),
         ("white bumps on my baby's gingiva", ["inside_mouth"]),
         ("a lump on the top of my auricle", ["ears"]),
+        ("What do you do for a stye? It's swelled almost shut.", ["eyelids"]),
         ("tiny bumps on her skull under the skin", ["scalp"]),
         ("bumps along my lips; I feel them when I run my tongue over them", ["lips"]),
     ],
@@ -508,6 +518,37 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             {"recent_skin_injury": False, "unwell": False},
             [],
         ),
+        # the forum set's third batch
+        ("It's swelled almost shut", {"eye_swelling_or_vision_change": True}, []),
+        (
+            "He is totally well, and says he's fine if I ask him if he's poorly",
+            {"unwell": False},
+            [],
+        ),
+        (
+            "a bump on my eyelid that is painless and itchless",
+            {"painful": False, "itchy": False},
+            [],
+        ),
+        ("it has remained the same", {"changing": False}, []),
+        ("if I leave them, they never go away", {"getting_better": False}, []),
+        (
+            "it has gotten more red and hurts when something rubs against it hard",
+            {"changing": True, "painful": True},
+            ["firm"],
+        ),
+        ("an unhealing wound on my forehead", {"open_sore": True}, ["recent_skin_injury"]),
+        ("I get this cold sore every year", {"recurring": True}, []),
+        ("his tongue is covered by a white layer", {"patches": True}, []),
+        ("bumps I self-diagnosed as cholesterol deposits", {}, ["high_cholesterol"]),
+        (
+            "it stings when I scratch it; google says it's a sign of skin cancer",
+            {},
+            ["recent_skin_injury", "skin_cancer_history"],
+        ),
+        ("Family members have suggested it might be the lotion", {}, ["family_history"]),
+        # a time a bump was first noticed is not the past
+        ("a few months ago I noticed a small pearly bump on my nose", {"pearly_shiny": True}, []),
         # an ellipsis ends the sentence, and its negation with it
         (
             "I don't feel any discomfort or dryness...\nI'm very anxious",

@@ -161,6 +161,16 @@ def _build(lexicon: Any) -> Language:
                 for q in ("last", "past")
                 for u in spans
             ]
+            # "a few months ago I noticed a pearly bump": the time the bump was first seen
+            ago = [str(c) for c in lexicon["past"]["preceding"] if str(c).endswith(" ago")]
+            seen = ("noticed", "found", "saw", "first noticed", "first saw", "spotted")
+            pseudo += [
+                f"{c}{comma} {who} {verb}"
+                for c in ago
+                for comma in ("", ",")
+                for who in ("i", "we", "she", "he")
+                for verb in seen
+            ]
         termset = {
             "pseudo_negations": pseudo,
             "termination": termination,
@@ -244,7 +254,7 @@ SIZE_ONE = re.compile(
     r"\b(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b", re.I
 )
 COUNTED = re.compile(
-    r"[^\w.;!?]*(?:them\b|(?:of\s+)?(?:[\w'-]+\s+){0,4}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|ones|of them|on (?:my|her|his|their|the))\b)",
+    r"[^\w.;!?]*(?:them\b|(?:of\s+)?(?:[\w'-]+,?\s+){0,5}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|particles|growths|lesions|sores|ones|of them|on (?:my|her|his|their|the))\b)",
     re.I,
 )
 EVENT = re.compile(
@@ -256,11 +266,13 @@ BUMPS = re.compile(
     re.I,
 )
 COUNT_ONE = re.compile(
-    r"\b(?:a|an|one|the|this|that|single)\s+(?:[\w'-]+\s+){0,3}?(?:bump|lump|spot|dot|cyst|pimple|dome|growth|papule|nodule|whitehead|blister)\b(?!s)",
+    r"\b(?:a|an|one|the|this|that|single)\s+(?:[\w'-]+,?\s+){0,3}?(?:bump|lump|spot|dot|cyst|pimple|dome|growth|papule|nodule|whitehead|blister|lesion|scab|stye|(?:cold|canker|open)\s+sore)\b(?!s)",
     re.I,
 )
 PLURAL = re.compile(
-    r"\b(?:bumps|lumps|spots|dots|cysts|pimples|domes|growths|papules|nodules|whiteheads|blisters|milia|ones|others|they|them|these|those|they're|theyre|several|few|couple|many|lots|loads|dozens|rash)\b",
+    # ("a few months ago" is a time, not several bumps)
+    r"\b(?:bumps|lumps|spots|dots|cysts|pimples|domes|growths|papules|nodules|whiteheads|blisters|milia|ones|others|they|them|these|those|they're|theyre|several|few|couple|many|lots|loads|dozens|rash)\b"
+    r"(?!\s+(?:of\s+)?(?:days?|weeks?|months?|years?|hours?|times?)\b)",
     re.I,
 )
 COUNT_NUM = re.compile(

@@ -128,6 +128,17 @@ def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
     assert "one" not in stated("a millimetre or two. I've never squeezed them").get("count", [])
 
 
+def test_and_a_half_in_ages_and_durations() -> None:
+    got = stated("My son is 2 and a half years old.")
+    assert got["age_years"] == [2.5] and got["whose"] == ["child"]
+    baby = stated("my two and a half week old baby has spots")
+    assert baby["whose"] == ["child"]
+    assert baby["age_years"] == [pytest.approx(2.5 * 7 / 365.25, abs=0.002)]
+    assert stated("I've had them for 3 and a half months")["duration_days"] == [
+        pytest.approx(3.5 * 30.44, abs=0.5)
+    ]
+
+
 def test_durations_from_the_age_they_began_at_and_from_words() -> None:
     got = stated("My 7 week old has had a tiny white spot on her eyelid since she was 2 weeks old")
     assert got["duration_days"] == [35.0]

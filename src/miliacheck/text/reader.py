@@ -190,12 +190,16 @@ def _build(lexicon: Any) -> Language:
 
 def _number(word: str, numbers: dict[str, float]) -> float | None:
     word = word.lower().strip()
+    half = re.fullmatch(r"(.+?)\s+and\s+a\s+half", word)
+    if half:  # "2 and a half years old", "two and a half weeks"
+        whole = _number(half.group(1), numbers)
+        return None if whole is None else whole + 0.5
     if re.fullmatch(r"\d+(\.\d+)?", word):
         return float(word)
     return numbers.get(word)
 
 
-NUM = r"(\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)"
+NUM = r"((?:\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)(?:\s+and\s+a\s+half)?)"
 UNIT_WORDS = r"day|week|fortnight|month|year|yr|wk|mo"
 UNIT = rf"({UNIT_WORDS})s?"
 AGE_UNIT = rf"(?:{UNIT_WORDS})s?"  # the same, not captured: "6yr old son", "3 mos old"
@@ -739,9 +743,9 @@ def _whose(text: str, lex: Any) -> Understood | None:
     """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?[\s-]*"
+        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half)?[\s-]*"
         + AGE_UNIT
-        + r"(?:[\s-]*old)?\s*|\w+[\s-]+"
+        + r"(?:[\s-]*old)?\s*|\w+(?:\s+and\s+a\s+half)?[\s-]+"
         + AGE_UNIT
         + r"[\s-]*old\s*)?("
         + "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))

@@ -619,8 +619,10 @@ def _a_part(text: str, start: int, end: int, count: str, lex: Any) -> bool:
 
 
 def _a_young_child(whose: str | None, out: list[Understood]) -> bool:
+    # Nappy age: most children are out of nappies by 4 (an estimate), so a 5-year-old's
+    # bottom is "other", as an adult's is.
     ages = [u.value for u in out if u.field == "age_years" and u.certainty == CERTAIN]
-    return whose == "child" and not (ages and ages[0] >= 12)
+    return whose == "child" and not (ages and ages[0] >= 4)
 
 
 def _one_value(out: list[Understood], field: str) -> list[Understood]:

@@ -445,6 +445,8 @@ def test_a_few_millimetres_is_a_size() -> None:
         ("my five-year-old son has boils on his legs and on his bottom", ["legs", "other"]),
         ("lumps on my newborn's gums, top and bottom", ["inside_mouth"]),
         ("a spot on my bottom lip", ["lips"]),
+        ("white spots on the inside of her lips", ["inside_mouth"]),
+        ("white spots on her tounge", ["inside_mouth"]),
         ("my baby has a spot on his lip and always has his hands in his mouth", ["lips"]),
         ("He is breast fed and has spots on his forehead", ["forehead"]),
         ("What do you do for a stye? It's swelled almost shut.", ["eyelids"]),
@@ -590,6 +592,19 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("I genuinely believe it's eczema", {}, ["eczema"]),
         ("she was on antibiotics for the last 6 days", {"new_medicine": True}, []),
         ("it showed up within an hour yesterday", {"appeared_in_crops": True}, []),
+        # a new predicate ends a past or hedged scope
+        ("It started off skin-colored and has gotten more red", {"changing": True}, []),
+        (
+            "This seems to come out every month and is sore and hard",
+            {"painful": True, "firm": True},
+            [],
+        ),
+        (
+            "now it's healed there are little white cysts where the blister was",
+            {},
+            ["clear_blisters"],
+        ),
+        ("after two days it has become very reddish in color", {"changing": True}, []),
         # an ellipsis ends the sentence, and its negation with it
         (
             "I don't feel any discomfort or dryness...\nI'm very anxious",

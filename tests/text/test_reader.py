@@ -419,6 +419,13 @@ def test_a_few_millimetres_is_a_size() -> None:
     assert stated("shiny bumps on her lower lip, a few millimetres across")["size_mm"] == [3.0]
 
 
+def test_a_size_of_a_mark_or_patch_beside_the_bumps_is_not_theirs() -> None:
+    got = stated("one small white bump with a little grey mark about 2 by 3 mm next to it")
+    assert "size_mm" not in got
+    assert "size_mm" not in stated("a red patch about 3 cm across covered in tiny white dots")
+    assert stated("a red raised lump, about 3 cm long")["size_mm"] == [30.0]
+
+
 @pytest.mark.parametrize(
     ("text", "places"),
     [
@@ -605,6 +612,12 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             ["clear_blisters"],
         ),
         ("after two days it has become very reddish in color", {"changing": True}, []),
+        # another illness's pain or swelling is not the bumps'
+        (
+            "patches on my eyelids; for two weeks I've had tummy pain and swollen legs",
+            {},
+            ["painful"],
+        ),
         # an ellipsis ends the sentence, and its negation with it
         (
             "I don't feel any discomfort or dryness...\nI'm very anxious",

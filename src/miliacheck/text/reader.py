@@ -403,10 +403,13 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         return UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
 
     for m in SIZE_RANGE.finditer(text):
+        if _size_of_other(text, m.start(), lex):
+            taken.append((m.start(), m.end()))
+            continue
         lo, hi = float(m.group(1)), float(m.group(2))
         item("size_mm", round((lo + hi) / 2 * _mm(m.group(3)), 2), m.start(), m.end(), sure(m))
     for m in SIZE_ONE.finditer(text):
-        if not _overlaps(taken, m.start(), m.end()):
+        if not _overlaps(taken, m.start(), m.end()) and not _size_of_other(text, m.start(), lex):
             mm = round(float(m.group(1)) * _mm(m.group(2)), 2)
             item("size_mm", mm, m.start(), m.end(), sure(m))
     for m in COUNT_NUM.finditer(text):
@@ -616,6 +619,20 @@ def _a_part(text: str, start: int, end: int, count: str, lex: Any) -> bool:
     if count == "many" or BUMP_NOUNS.search(text[start:end]):  # "one lump on my ear"
         return False
     return bool(set(after[2:3] if of_them else after[:1]) & set(spec["then"]))
+
+
+def _size_of_other(text: str, start: int, lex: Any) -> bool:
+    """A size said of a mark or patch beside the bumps, not of the bumps ("a little grey
+    mark about 2 by 3 mm next to it"): the nearest lesion word before it names the mark."""
+    before = re.split(r"[.;!?\n]", text[max(0, start - 60) : start])[-1].lower()
+    words = re.findall(r"[a-z']+", before)[-6:]
+    others = set(lex.get("size_of_other", []))
+    for word in reversed(words):
+        if word in others:
+            return True
+        if BUMP_NOUNS.fullmatch(word):
+            return False
+    return False
 
 
 def _a_young_child(whose: str | None, out: list[Understood]) -> bool:

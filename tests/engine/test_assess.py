@@ -466,3 +466,27 @@ def test_blisters_on_the_eyelid_get_the_eye_checked_today(kb: KnowledgeBase) -> 
     assert r["triage"]["service"] == "eye_casualty"
     no_blisters = run(kb, {**case, "findings": {**RED_FLAGS_NO, "clear_blisters": False}})
     assert no_blisters["triage"]["level"] in ("self_care", "routine")
+
+
+def test_herpes_blisters_away_from_the_lips_are_seen_within_days(kb: KnowledgeBase) -> None:
+    """A wrestler's painful grouped blisters on the neck (herpes gladiatorum) are not a
+    self-care cold sore: antivirals work best started early (UMEM, Corwell 2014)."""
+    neck = {
+        "age_years": 21,
+        "locations": ["neck", "cheeks"],
+        "count": "few",
+        "duration_days": 3,
+        "findings": {
+            **RED_FLAGS_NO,
+            "painful": True,
+            "clear_blisters": True,
+            "red_around": True,
+            "contact_with_similar": True,
+        },
+    }
+    r = run(kb, neck)
+    assert r["conditions"][0]["id"] == "herpes_simplex"
+    assert r["triage"]["level"] == "soon"
+    # the same blisters on the lip are a cold sore: below 'soon'
+    lip = {**neck, "locations": ["lips"]}
+    assert run(kb, lip)["triage"]["level"] in ("self_care", "routine")

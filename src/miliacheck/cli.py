@@ -461,6 +461,7 @@ def eval_text(
 ) -> None:
     """Extraction precision and recall per field, and contradictions with the vignettes."""
     from miliacheck.evaluation_text import (
+        care_levels_from_words,
         contradictions,
         read_jsonl,
         score_narratives,
@@ -486,6 +487,11 @@ def eval_text(
     console.print(
         f"Negated or hedged findings read as present: {len(s['negated_read_as_present'])} "
         f"{s['negated_read_as_present']}"
+    )
+    levels = care_levels_from_words(kb, read_jsonl(narratives))
+    console.print(
+        f"Care level from the words lower than from the labels: {len(levels['lower'])} of "
+        f"{levels['texts']} {levels['lower']}; higher: {levels['higher']}"
     )
     if errors:
         for e in s["errors"]:

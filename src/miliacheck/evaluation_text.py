@@ -134,6 +134,39 @@ def score_narratives(kb: KnowledgeBase, rows: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def care_levels_from_words(
+    kb: KnowledgeBase, rows: list[dict[str, Any]], default_age: float = 30.0
+) -> dict[str, Any]:
+    """Each labelled text assessed twice, from its labels (the stated ones) and from its
+    words alone, at the labelled age (or ``default_age`` for both when none is given):
+    where the words give a lower care level, reading cost safety."""
+    from miliacheck.service import assess_json
+
+    order = ("self_care", "routine", "soon", "urgent", "emergency")
+    lower: list[str] = []
+    higher: list[str] = []
+    for row in rows:
+        exp = row["expected"]
+        unsure = set(exp.get("uncertain", []))
+        age = exp.get("age_years", default_age)
+        labelled: dict[str, Any] = {"age_years": age}
+        for key in ("sex", "duration_days", "count", "size_mm", "colour"):
+            if key in exp and key not in unsure:
+                labelled[key] = exp[key]
+        if exp.get("locations") and "locations" not in unsure:
+            labelled["locations"] = exp["locations"]
+        found = {f: v for f, v in exp.get("findings", {}).items() if f"findings.{f}" not in unsure}
+        if found:
+            labelled["findings"] = found
+        by_labels = assess_json(kb, labelled)["triage"]["level"]
+        by_words = assess_json(kb, {"age_years": age, "narrative": row["text"]})["triage"]["level"]
+        if order.index(by_words) < order.index(by_labels):
+            lower.append(f"{row['id']}:{by_labels}->{by_words}")
+        elif order.index(by_words) > order.index(by_labels):
+            higher.append(row["id"])
+    return {"texts": len(rows), "lower": lower, "higher": len(higher)}
+
+
 def contradictions(kb: KnowledgeBase, vignettes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every value read from a vignette's words that contradicts its structured fields."""
     out = []

@@ -294,6 +294,19 @@ def test_the_labelled_narratives_never_read_a_negated_finding_as_present(kb: Kno
     assert s["recall"] >= 0.85, s["recall"]
 
 
+def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon_or_more(
+    kb: KnowledgeBase,
+) -> None:
+    """Each labelled narrative assessed from its labels and from its words alone: reading
+    may miss a routine reason, never one that makes the case 'soon' or more urgent."""
+    from miliacheck.evaluation_text import care_levels_from_words, read_jsonl
+    from tests.conftest import DATA
+
+    got = care_levels_from_words(kb, read_jsonl(DATA / "text" / "narratives.jsonl"))
+    serious = [x for x in got["lower"] if x.split(":")[1].split("->")[0] not in ("routine",)]
+    assert serious == [], got["lower"]
+
+
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
@@ -618,6 +631,10 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             {},
             ["painful"],
         ),
+        # spreading: said with its speed, or of the redness
+        ("they've spread loads over the past few weeks", {"spreading_fast": True}, []),
+        ("I've had them for years and they have spread across my cheeks", {}, ["spreading_fast"]),
+        ("the redness has spread to his cheek", {"warm_swollen_skin": True}, ["spreading_fast"]),
         # an ellipsis ends the sentence, and its negation with it
         (
             "I don't feel any discomfort or dryness...\nI'm very anxious",

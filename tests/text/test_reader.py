@@ -128,7 +128,15 @@ def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
     assert "one" not in stated("a millimetre or two. I've never squeezed them").get("count", [])
 
 
+def test_a_percentage_is_not_an_age() -> None:
+    assert "age_years" not in stated("I'm 99% sure that the bumps on my cheeks are syringomas")
+    assert stated("I'm 29 and have white bumps")["age_years"] == [29.0]
+
+
 def test_and_a_half_in_ages_and_durations() -> None:
+    assert stated("He's only 2 1/2 months old.")["age_years"] == [
+        pytest.approx(2.5 * 30.44 / 365.25, abs=0.003)
+    ]
     got = stated("My son is 2 and a half years old.")
     assert got["age_years"] == [2.5] and got["whose"] == ["child"]
     baby = stated("my two and a half week old baby has spots")
@@ -310,7 +318,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """114 questions people wrote online, labelled by helpers who never saw the reader.
+    """144 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -465,6 +473,10 @@ def test_a_size_of_a_mark_or_patch_beside_the_bumps_is_not_theirs() -> None:
         ("my five-year-old son has boils on his legs and on his bottom", ["legs", "other"]),
         ("lumps on my newborn's gums, top and bottom", ["inside_mouth"]),
         ("a spot on my bottom lip", ["lips"]),
+        ("I looked at his bottom gums and there's a white thing", ["inside_mouth"]),
+        ("two of these just near my eyes", ["under_eyes"]),
+        ("it was mostly on the left hand side of her cheek", ["cheeks"]),
+        ("while I was changing his diaper I saw something white on his gum", ["inside_mouth"]),
         ("white spots on the inside of her lips", ["inside_mouth"]),
         ("white spots on her tounge", ["inside_mouth"]),
         ("my baby has a spot on his lip and always has his hands in his mouth", ["lips"]),
@@ -631,6 +643,29 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             {},
             ["painful"],
         ),
+        # the forum set's fifth batch
+        ("I have some milia under my eye that won?t go away", {"getting_better": False}, []),
+        ("they just won't leave", {"getting_better": False}, []),
+        ("Some of them are bigger than others", {}, ["growing"]),
+        (
+            "I had a poorly done eyelid surgery; the stitches came out on day 8",
+            {},
+            ["unwell", "squeeze_contents"],
+        ),
+        (
+            "Every time I get a new tattoo, tiny white bumps form around it",
+            {"recurring": True, "recent_skin_injury": True},
+            [],
+        ),
+        ("a second round of Fraxel for my acne scars", {"recent_skin_procedure": True}, []),
+        ("They're unsightly and people do stare at them", {"emotional_distress": True}, []),
+        (
+            "I popped it and drew out a lump of semi-solid white stuff",
+            {"squeeze_contents": True},
+            [],
+        ),
+        ("under eye gel in the morning and almond oil at night", {"heavy_creams": True}, []),
+        ("it looks like they are reducing", {"getting_better": True}, []),
         # spreading: said with its speed, or of the redness
         ("they've spread loads over the past few weeks", {"spreading_fast": True}, []),
         ("I've had them for years and they have spread across my cheeks", {}, ["spreading_fast"]),

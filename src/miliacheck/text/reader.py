@@ -190,8 +190,8 @@ def _build(lexicon: Any) -> Language:
 
 def _number(word: str, numbers: dict[str, float]) -> float | None:
     word = word.lower().strip()
-    half = re.fullmatch(r"(.+?)\s+and\s+a\s+half", word)
-    if half:  # "2 and a half years old", "two and a half weeks"
+    half = re.fullmatch(r"(.+?)(?:\s+and\s+a\s+half|\s+1/2|\s*½)", word)
+    if half:  # "2 and a half years old", "two and a half weeks", "2 1/2 months old"
         whole = _number(half.group(1), numbers)
         return None if whole is None else whole + 0.5
     if re.fullmatch(r"\d+(\.\d+)?", word):
@@ -199,7 +199,7 @@ def _number(word: str, numbers: dict[str, float]) -> float | None:
     return numbers.get(word)
 
 
-NUM = r"((?:\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)(?:\s+and\s+a\s+half)?)"
+NUM = r"((?:\d+(?:\.\d+)?|a couple of|a couple|couple of|a few|few|several|an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half an?)(?:\s+and\s+a\s+half|\s+1/2|½)?)"
 UNIT_WORDS = r"day|week|fortnight|month|year|yr|wk|mo"
 UNIT = rf"({UNIT_WORDS})s?"
 AGE_UNIT = rf"(?:{UNIT_WORDS})s?"  # the same, not captured: "6yr old son", "3 mos old"
@@ -209,7 +209,8 @@ CHILD_AFTER = (
 )
 AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}(?:[\s-]*old\b|(?={CHILD_AFTER}))", re.I)
 AGE_SELF = re.compile(
-    r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month))", re.I
+    r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month|%|per\s*cent|percent))",
+    re.I,
 )
 AGE_YO = re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old|years? old|year-old)\b", re.I)
 AGE_IS = re.compile(
@@ -242,6 +243,7 @@ RED_SWOLLEN = re.compile(
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
 APOSTROPHES = str.maketrans({"`": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'"})
+BROKEN_APOSTROPHE = re.compile(r"(?<=[a-z])(?:\?|í)(?=(?:t|s|re|ve|ll|d|m)\b)", re.I)
 MY_PLACE_AFTER = re.compile(
     r"\s*(?:[\w'-]+\s+){0,2}?(?:on|around|in|at|near|by) my\b"
     r"(?!\s+(?:[\w-]+'s|[\w-]+s'|baby|son|daughter|child|kid|boy|girl|little|toddler)\b)",
@@ -295,6 +297,8 @@ CLAUSE_END = re.compile(r"[.;!?\n,()]")
 def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     """Everything the narrative states, in the order it appears (uncertain and past included)."""
     text = text[:MAX_TEXT].translate(APOSTROPHES)  # "don`t", "don’t": one length, one meaning
+    # a curly apostrophe lost to a page's encoding ("won?t", "donít"): one length too
+    text = BROKEN_APOSTROPHE.sub("'", text)
     lex = kb.lexicon
     numbers = {str(k): float(v) for k, v in lex["numbers"].items()}
     out: list[Understood] = []
@@ -762,7 +766,7 @@ def _whose(text: str, lex: Any) -> Understood | None:
     """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half)?[\s-]*"
+        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half|\s+1/2|½)?[\s-]*"
         + AGE_UNIT
         + r"(?:[\s-]*old)?\s*|\w+(?:\s+and\s+a\s+half)?[\s-]+"
         + AGE_UNIT

@@ -490,3 +490,31 @@ def test_herpes_blisters_away_from_the_lips_are_seen_within_days(kb: KnowledgeBa
     # the same blisters on the lip are a cold sore: below 'soon'
     lip = {**neck, "locations": ["lips"]}
     assert run(kb, lip)["triage"]["level"] in ("self_care", "routine")
+
+
+def test_the_interview_stops_when_no_answer_could_change_the_result(tmp_path: Path) -> None:
+    """A question worth bits but with too small a chance of changing the three conditions
+    shown or the level they set is not asked (manifest ``decision_change``)."""
+    # alpha (self-care) 0.54, beta (routine) 0.40: "firm" would drop beta below the
+    # differential threshold, so the level could change (to self-care) with about 0.59
+    case = {"age_years": 30, "findings": {"bleeding": False}, "locations": ["cheeks"]}
+
+    def next_q(root: Path) -> dict[str, Any] | None:
+        kb = read_kb(root)
+        q: dict[str, Any] | None = assess(kb, parse_case(kb, case))["next_question"]
+        return q
+
+    root, _ = _tiny_copy(tmp_path)
+    asked = next_q(root)
+    assert asked is not None and asked["id"] == "q_firm"  # no decision_change: asked
+    manifest = root / "manifest.yaml"
+    text = manifest.read_text()
+    for p, expect in ((0.5, "q_firm"), (0.99, None)):
+        manifest.write_text(
+            text.replace(
+                "  separating_gain:",
+                f"  decision_change: {{p: {p}, est: test}}\n  separating_gain:",
+            )
+        )
+        q = next_q(root)
+        assert (q["id"] if q else None) == expect, p

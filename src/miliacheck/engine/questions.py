@@ -282,7 +282,11 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     gains = [c.gain(post) for c in cands]
     best = int(np.argmax(gains))
     confident = float(post[:-1].max()) >= th.confident_stop.p
-    if not confident and gains[best] >= th.min_information_gain.p:
+    if (
+        not confident
+        and gains[best] >= th.min_information_gain.p
+        and _may_change_the_result(kb, case, post, cands)
+    ):
         return _with_progress(cands[best].spec, asked, _remaining(kb, post, asked))
     # About to stop: first make sure no must-not-miss condition is left in between, then
     # that no condition needing more care than the leading one is left in between.
@@ -314,6 +318,38 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     if escalating is not None:
         return _with_progress(escalating, asked, 1)
     return _last_question(kb, case, asked)
+
+
+def _may_change_the_result(
+    kb: KnowledgeBase, case: Case, post: Array, cands: list[Candidate]
+) -> bool:
+    """Whether some question's answer has the manifest's ``decision_change`` chance (times
+    the chance of an answer) of changing the three conditions shown or the level their
+    usual care sets (conditions at the differential threshold). Information that moves
+    neither is not worth a question; the stopping guards still ask what separates a
+    must-not-miss or higher-care condition."""
+    floor = kb.manifest.thresholds.decision_change
+    if floor is None:
+        return True
+    ids = kb.model.ids
+    th = kb.manifest.thresholds.differential.p
+    ranks = np.array([LEVEL_RANK[usual_care(kb.conditions[c], case).level] for c in ids[:-1]])
+
+    def result(p: Array) -> tuple[Any, Any]:  # (sorted top three, level) per column
+        top3 = np.sort(np.argsort(-p[:-1], axis=0, kind="stable")[:3], axis=0)
+        level = np.where(p[:-1] >= th, ranks[:, None], 0).max(axis=0)
+        return top3, level
+
+    top_now, level_now = result(post[:, None])
+    for cand in cands:
+        joint = post[:, None] * cand.table
+        p_answer = joint.sum(axis=0)
+        seen = p_answer > 0
+        top3, level = result(joint[:, seen] / p_answer[seen])
+        changed = (top3 != top_now).any(axis=0) | (level != level_now)
+        if cand.known * float(p_answer[seen][changed].sum()) >= floor.p:
+            return True
+    return False
 
 
 def _escalation_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] | None:

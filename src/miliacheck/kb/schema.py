@@ -325,6 +325,8 @@ class Thresholds(_Frozen):
     # A condition needing more care than the leading one is still separated before the
     # interview stops while it holds at least this much (and less than `differential`).
     care_change_floor: Sourced | None = None
+    # stop asking when no question has this chance of changing the top three or the level
+    decision_change: Sourced | None = None
 
 
 class NotListed(_Frozen):

@@ -324,20 +324,33 @@ def _may_change_the_result(
     kb: KnowledgeBase, case: Case, post: Array, cands: list[Candidate]
 ) -> bool:
     """Whether some question's answer has the manifest's ``decision_change`` chance (times
-    the chance of an answer) of changing the three conditions shown or the level their
-    usual care sets (conditions at the differential threshold). Information that moves
+    the chance of an answer) of changing the three conditions shown or the level the
+    differential sets (each condition from its act threshold, at its usual level or that
+    of an escalation the case meets). Information that moves
     neither is not worth a question; the stopping guards still ask what separates a
     must-not-miss or higher-care condition."""
     floor = kb.manifest.thresholds.decision_change
     if floor is None:
         return True
-    ids = kb.model.ids
-    th = kb.manifest.thresholds.differential.p
-    ranks = np.array([LEVEL_RANK[usual_care(kb.conditions[c], case).level] for c in ids[:-1]])
+    # as triage's differential_reasons: a condition acts from its act threshold and sets
+    # its usual level, or the level of an escalation of it that the case meets
+    conds = [kb.conditions[c] for c in kb.model.ids[:-1]]
+    acts = np.array([act_threshold(kb, c, case) for c in conds])
+    ranks = np.array(
+        [
+            max(
+                [
+                    LEVEL_RANK[usual_care(c, case).level],
+                    *(LEVEL_RANK[r.level] for r in c.escalate if holds(r.when, case)),
+                ]
+            )
+            for c in conds
+        ]
+    )
 
     def result(p: Array) -> tuple[Any, Any]:  # (sorted top three, level) per column
         top3 = np.sort(np.argsort(-p[:-1], axis=0, kind="stable")[:3], axis=0)
-        level = np.where(p[:-1] >= th, ranks[:, None], 0).max(axis=0)
+        level = np.where(p[:-1] >= acts[:, None], ranks[:, None], 0).max(axis=0)
         return top3, level
 
     top_now, level_now = result(post[:, None])

@@ -328,6 +328,29 @@ def test_the_interview_asks_the_one_unknown_piece_of_a_likely_conditions_escalat
     assert result["triage"]["level"] == "soon"
 
 
+def test_pus_spots_starting_after_a_babys_first_week_are_seen_today(kb: KnowledgeBase) -> None:
+    # Erythema toxicum starts in the first days; pus spots that start later are checked
+    # the same day for infection (staphylococcus, newborn herpes). A duration that puts the
+    # start in the first days lifts the rule; an unknown one, in a baby over a week old,
+    # keeps it (toward safety).
+    well = {"fever": False, "unwell": False, "contact_with_similar": False, **RED_FLAGS_NO}
+    base = {"locations": ["chest", "belly"], "count": "many", "findings": {"pus": True, **well}}
+
+    def level(age_days: float, **fields: Any) -> str:
+        r = run(kb, {"age_years": age_days / 365.25, **base, **fields})
+        rule_says = any("after a baby's first week" in t for t in r["triage"]["reasons"])
+        assert rule_says == (r["triage"]["level"] == "urgent"), r["triage"]["reasons"]
+        return str(r["triage"]["level"])
+
+    assert level(9, duration_days=0) == "urgent"
+    assert level(12) == "urgent"  # the duration is unknown
+    assert level(12, duration_days=10) not in ("urgent", "emergency")  # began on day 2
+    assert level(2, duration_days=0) not in ("urgent", "emergency")  # the usual newborn rash
+    assert level(40, duration_days=1) not in ("urgent", "emergency")  # past the newborn weeks
+    no_pus = run(kb, {"age_years": 9 / 365.25, **base, "findings": well, "duration_days": 0})
+    assert no_pus["triage"]["level"] not in ("urgent", "emergency")
+
+
 def test_an_unasked_screen_question_raises_only_to_an_emergency(kb: KnowledgeBase) -> None:
     # A child with blisters, crusted sores, a fever and unwell: with eczema it is eczema
     # herpeticum, an emergency. The case format has no eczema, so a case from elsewhere

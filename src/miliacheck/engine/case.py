@@ -33,6 +33,7 @@ TOP_LEVEL = (
 DONT_KNOW_FIELDS = ("sex", "locations", "duration_days", "count", "size_mm", "colour")
 MAX_NARRATIVE = 5000
 MAX_AGE = 120.0
+DAYS_PER_YEAR = 365.25
 MAX_SIZE_MM = 500.0
 
 

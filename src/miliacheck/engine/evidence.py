@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from miliacheck.engine.case import Case
+from miliacheck.engine.case import DAYS_PER_YEAR, Case
 from miliacheck.kb.load import Array, KnowledgeBase
 from miliacheck.kb.schema import COLOURS, COUNTS
 
@@ -41,7 +41,7 @@ def _days_text(days: float) -> str:
         return f"about {round(days / 7)} weeks"
     if days < 730:
         return f"about {round(days / 30.4)} months"
-    return f"about {round(days / 365.25)} years"
+    return f"about {round(days / DAYS_PER_YEAR)} years"
 
 
 def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
@@ -182,7 +182,7 @@ def onset_days(kb: KnowledgeBase, case: Case) -> float | None:
     man = kb.manifest
     if not man.onset_bins or case.duration_days is None or case.age_years >= man.onset_under_years:
         return None
-    return max(0.0, case.age_years * 365.25 - case.duration_days)
+    return max(0.0, case.age_years * DAYS_PER_YEAR - case.duration_days)
 
 
 def log_prior(kb: KnowledgeBase, case: Case) -> Array:

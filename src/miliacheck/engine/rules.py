@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from miliacheck.engine.case import Case
+from miliacheck.engine.case import DAYS_PER_YEAR, Case
 from miliacheck.kb.schema import When
 
 
@@ -23,4 +23,15 @@ def holds(when: When, case: Case) -> bool:
         return False
     if when.count_in and case.count not in when.count_in:
         return False
+    if when.began_from_day is not None and not may_have_begun_from(case, when.began_from_day):
+        return False
     return not (when.sex is not None and case.sex != when.sex)
+
+
+def may_have_begun_from(case: Case, day: float) -> bool:
+    """True when the bumps began on ``day`` of life or later, or may have: the person is
+    at least that old and the duration is unknown (unknown counts as possibly late)."""
+    age_days = case.age_years * DAYS_PER_YEAR
+    if age_days < day:
+        return False
+    return case.duration_days is None or age_days - case.duration_days >= day

@@ -81,6 +81,9 @@ class When(_Frozen):
     age_gte: float | None = None
     count_in: tuple[str, ...] = ()
     sex: Literal["female", "male"] | None = None
+    # The bumps began on this day of life or later (age minus duration), or may have: a baby
+    # at least this old whose duration is unknown counts, toward safety.
+    began_from_day: float | None = Field(default=None, ge=0)
 
 
 class Rule(_Provenanced):

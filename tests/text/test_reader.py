@@ -369,6 +369,11 @@ def test_no_red_flag_read_from_the_dev_narratives_contradicts_their_fields(
         ("I've got hard spots on my neck, my brother gave me a scrub for them.", "me", None),
         ("My uncle is 70. He has a shiny lump on his temple.", "other", "male"),
         ("My 6 yo son has tiny white bumps on his back.", "child", "male"),
+        (
+            "Has anyone's baby had this? Mine is 2 months old and he has a white bump",
+            "child",
+            "male",
+        ),
     ],
 )
 def test_whose_and_sex_follow_who_has_the_bumps_not_who_is_named(
@@ -436,6 +441,10 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     assert got["findings.red_around"] == [True]
 
 
+def test_half_a_centimetre_is_a_size() -> None:
+    assert stated("a lump on his gum, about half a centimetre across")["size_mm"] == [5.0]
+
+
 def test_a_few_millimetres_is_a_size() -> None:
     assert stated("shiny bumps on her lower lip, a few millimetres across")["size_mm"] == [3.0]
 
@@ -484,6 +493,7 @@ def test_a_size_of_a_mark_or_patch_beside_the_bumps_is_not_theirs() -> None:
         ("What do you do for a stye? It's swelled almost shut.", ["eyelids"]),
         ("tiny bumps on her skull under the skin", ["scalp"]),
         ("bumps along my lips; I feel them when I run my tongue over them", ["lips"]),
+        ("tiny blisters on her chest and around her belly button", ["chest", "belly"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
@@ -681,6 +691,15 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             {},
             ["clear_blisters", "squeeze_contents"],
         ),
+        ("a white dot last month, and now the spot is already big and hard", {"growing": True}, []),
+        ("after squeezing one, new spots appear the next day", {"spreading_fast": True}, []),
+        (
+            "a few bumps on his face in May, now they're all over his body",
+            {"spreading_fast": True},
+            [],
+        ),
+        ("white bumps all over my face for years", {}, ["spreading_fast"]),
+        ("bumps came on my cheek and quickly spread to my neck", {"spreading_fast": True}, []),
     ],
 )
 def test_findings_read_from_what_the_words_are_about(
@@ -699,6 +718,7 @@ def test_findings_read_from_what_the_words_are_about(
         ("a bump on my eyelid, maybe 4 mm", "size_mm"),
         ("spots on her chin, perhaps 2 or 3 mm across", "size_mm"),
         ("maybe 25 of them on my back", "count"),
+        ("maybe 8 or 9 of them on my nose", "count"),
     ],
 )
 def test_a_hedged_number_is_uncertain(text: str, field: str) -> None:
@@ -723,6 +743,29 @@ def test_a_count_of_a_part_is_not_the_count(text: str) -> None:
 def test_a_count_with_its_noun_is_still_the_count() -> None:
     assert stated("One bump on my ear")["count"] == ["one"]
     assert stated("a few white spots on her nose")["count"] == ["few"]
+    # an age before the number does not swallow it; of a range, the top
+    assert stated("my son is 3 and has 5 spots")["count"] == ["few"]
+    assert stated("10-12 bumps on my arm")["count"] == ["many"]
+
+
+def test_a_dip_like_a_belly_button_is_a_dip_and_her_belly_button_a_place() -> None:
+    dip = stated("each bump has a little dip like a belly button")
+    assert set(dip["findings.central_dip"]) == {True} and "locations" not in dip
+    place = stated("spots around his belly button")
+    assert place["locations"] == ["belly"] and "findings.central_dip" not in place
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our daughter was born early, at 32 weeks, and had blisters right after birth",
+        "He was born at 36 weeks and has white spots on his nose",
+        "she was 6 weeks premature and has little white spots on her nose",
+    ],
+)
+def test_a_babys_weeks_of_gestation_are_neither_age_nor_duration_nor_count(text: str) -> None:
+    read_ = stated(text)
+    assert not {"duration_days", "age_years", "count"} & set(read_), read_
 
 
 @pytest.mark.parametrize(

@@ -215,7 +215,7 @@ AGE_SELF = re.compile(
 AGE_YO = re.compile(r"\b(\d{1,3})\s*(?:yo|y/o|y\.o\.|yrs? old|years? old|year-old)\b", re.I)
 AGE_IS = re.compile(
     r"\b(son|daughter|dauter|baby|child|kid|boy|girl|toddler|youngest|eldest|he|she|husband|wife|partner|mum|mom|dad|brother|sister|nan|gran|grandma|grandad|friend|flatmate|boyfriend|girlfriend|uncle|aunt)(?:'s|’s|\s+is|\s+was|\s+turned|\s+just turned|\s*\()\s*"
-    rf"{NUM}(?:\s*{UNIT})?\b(?![\s-]*(?:weeks?|months?)?\s*pregnant)",
+    rf"{NUM}(?:\s*{UNIT})?\b(?![\s-]*(?:weeks?|months?)?\s*(?:pregnant|premature|preterm|prem|early))",
     re.I,
 )
 DURATION = re.compile(
@@ -282,7 +282,10 @@ PLURAL = re.compile(
     re.I,
 )
 COUNT_NUM = re.compile(
-    r"\b(\d{1,3})\s+(?:[\w-]+\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b", re.I
+    # not a time or a size ("born at 36 weeks and the spots came")
+    r"\b(\d{1,3})(?:\s*(?:or|to|-)\s*(\d{1,3}))?\s+(?!(?:hours?|days?|weeks?|months?|years?|yrs?|mm|cm)\b)"
+    r"(?:[^\W\d][\w-]*\s+){0,3}?(?:bumps?|spots?|dots?|lumps?|cysts?|of them|things)\b",
+    re.I,
 )
 BUMP_NOUNS = re.compile(
     r"\b(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|zits?|whiteheads?|milia|rash|marks|patches|ones|growths?|papules?)\b",
@@ -418,7 +421,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item("size_mm", mm, m.start(), m.end(), sure(m))
     for m in COUNT_NUM.finditer(text):
         if not _overlaps(taken, m.start(), m.end()):
-            n = int(m.group(1))  # the number only: "3 tiny white bumps" has a colour too
+            # the number only ("3 tiny white bumps" has a colour too); of a range, the top
+            n = int(m.group(2) or m.group(1))
             count = "one" if n == 1 else "few" if n <= 10 else "many"
             item("count", count, m.start(), m.end(1), sure(m))
 
@@ -766,7 +770,7 @@ def _whose(text: str, lex: Any) -> Understood | None:
     """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half|\s+1/2|½)?[\s-]*"
+        r"\b(?:my|our|mine\s+is|mine's|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half|\s+1/2|½)?[\s-]*"
         + AGE_UNIT
         + r"(?:[\s-]*old)?\s*|\w+(?:\s+and\s+a\s+half)?[\s-]+"
         + AGE_UNIT
@@ -826,9 +830,15 @@ def _writers_own(text: str, m: re.Match[str], whose: str | None) -> bool:
 
 def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
     """A duration counts when its clause speaks of the bumps and of no other event
-    ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer")."""
+    ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer", "born early, at
+    32 weeks", "8 weeks premature")."""
     clause = _clause(text, m.start(), m.end())
-    if re.search(r"\b(?:pregnant|old)\b", text[m.end() : m.end() + 15], re.I):
+    after_words = r"\b(?:pregnant|old|gestation(?:al)?|early|premature|preterm|prem)\b"
+    if re.search(after_words, text[m.end() : m.end() + 15], re.I):
+        return False
+    if re.search(
+        r"\bborn\b[\w\s,]{0,12}\b(?:at|after)\s*$", text[max(0, m.start() - 30) : m.start()], re.I
+    ):
         return False
     if re.search(r"\bas an?\b", text[m.end() : m.end() + 8], re.I):
         return False

@@ -699,6 +699,7 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
             [],
         ),
         ("white bumps all over my face for years", {}, ["spreading_fast"]),
+        ("I keep getting big blisters on my hands", {}, ["growing"]),
         ("bumps came on my cheek and quickly spread to my neck", {"spreading_fast": True}, []),
     ],
 )

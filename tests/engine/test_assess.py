@@ -351,6 +351,32 @@ def test_pus_spots_starting_after_a_babys_first_week_are_seen_today(kb: Knowledg
     assert no_pus["triage"]["level"] not in ("urgent", "emergency")
 
 
+def test_the_interview_asks_how_long_when_a_floor_rests_on_not_knowing(kb: KnowledgeBase) -> None:
+    # A 12-day-old's pus spots with the duration unknown are seen today (they may have
+    # begun after the first week); before stopping, the interview asks how long, and spots
+    # there since day 2 are the usual newborn rash again.
+    well = {"fever": False, "unwell": False, "contact_with_similar": False, **RED_FLAGS_NO}
+    case = {
+        "age_years": 12 / 365.25,
+        "locations": ["chest", "belly"],
+        "count": "many",
+        "findings": {
+            "pus": True,
+            "red_around": True,
+            "warm_swollen_skin": False,
+            "clear_blisters": False,
+            **well,
+        },
+    }
+    r = run(kb, case)
+    assert r["triage"]["level"] == "urgent"
+    assert r["next_question"] is not None and r["next_question"]["fields"] == ["duration_days"]
+    early = run(kb, {**case, "duration_days": 10})
+    assert early["triage"]["level"] not in ("urgent", "emergency")
+    late = run(kb, {**case, "duration_days": 2})
+    assert late["triage"]["level"] == "urgent" and late["next_question"] is None
+
+
 def test_an_unasked_screen_question_raises_only_to_an_emergency(kb: KnowledgeBase) -> None:
     # A child with blisters, crusted sores, a fever and unwell: with eczema it is eczema
     # herpeticum, an emergency. The case format has no eczema, so a case from elsewhere

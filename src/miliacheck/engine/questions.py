@@ -14,10 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from miliacheck.engine.case import Case
+from miliacheck.engine.case import DAYS_PER_YEAR, Case
 from miliacheck.engine.evidence import colour_seen, profile_posterior
 from miliacheck.engine.rules import holds
-from miliacheck.engine.triage import LEVEL_RANK, act_threshold, is_must_not_miss, usual_care
+from miliacheck.engine.triage import (
+    LEVEL_RANK,
+    act_threshold,
+    decide,
+    floor_reasons,
+    is_must_not_miss,
+    usual_care,
+)
 from miliacheck.kb.load import Array, KnowledgeBase
 from miliacheck.kb.schema import Finding, QuestionGroup, QuestionSpec, Sourced
 
@@ -317,7 +324,27 @@ def next_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str, Any] 
     escalating = _escalation_question(kb, case, post)
     if escalating is not None:
         return _with_progress(escalating, asked, 1)
+    onset = _onset_question(kb, case)
+    if onset is not None:
+        return _with_progress(onset, asked, 1)
     return _last_question(kb, case, asked)
+
+
+def _onset_question(kb: KnowledgeBase, case: Case) -> dict[str, Any] | None:
+    """Before stopping: how long the bumps have been there, when a floor holds only because
+    that is unknown (a baby's pus spots that may have begun after the first week: the
+    answer may show they began in the first days) and the floors would be lower if the
+    bumps had been there since birth (another floor, such as a contact's cold sore, may
+    already set the level)."""
+    if case.answered("duration_days"):
+        return None
+    if not any(r.when.began_from_day is not None and holds(r.when, case) for r in kb.triage.floors):
+        return None
+    since_birth = replace(case, duration_days=case.age_years * DAYS_PER_YEAR)
+    if decide(floor_reasons(kb, since_birth))[0] == decide(floor_reasons(kb, case))[0]:
+        return None
+    spec = next(q for q in kb.questions.questions if q.fields[0] == "duration_days")
+    return _field_question(kb, spec)
 
 
 def _may_change_the_result(

@@ -441,6 +441,11 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     assert got["findings.red_around"] == [True]
 
 
+def test_a_hair_colour_is_not_the_bumps_and_picky_eating_is_not_unwell() -> None:
+    got = stated("I'm fair with red hair; he won't eat his vegetables. White bumps on my nose")
+    assert got["colour"] == ["white"] and "findings.unwell" not in got
+
+
 def test_half_a_centimetre_is_a_size() -> None:
     assert stated("a lump on his gum, about half a centimetre across")["size_mm"] == [5.0]
 
@@ -871,6 +876,30 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ("numerous tiny white bumps on his cheeks", "count", "many"),
         ("it flares up now and then, but it always comes back", "findings.recurring", True),
         ("My 11-month-old son hasn't been eating well for a month", "findings.unwell", True),
+        # session 8, from published cases' words that were triaged lower than their fields
+        (
+            "it's been so swollen I can't open that eye",
+            "findings.eye_swelling_or_vision_change",
+            True,
+        ),
+        (
+            "He can't open that eye now and there's yellow goo",
+            "findings.eye_swelling_or_vision_change",
+            True,
+        ),
+        ("he is very cranky and today he won't eat or drink", "findings.unwell", True),
+        (
+            "I thought I had scratched it, but the scratch has never healed up",
+            "findings.open_sore",
+            True,
+        ),
+        (
+            "I've had skin cancers cut off my face twice before",
+            "findings.skin_cancer_history",
+            True,
+        ),
+        ("I had lots of bad blistering sunburns when I was young", "findings.sun_damage", True),
+        ("he won't eat his vegetables, and has spots on his arm", "locations", "arms"),
     ],
 )
 def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:

@@ -499,6 +499,9 @@ def test_a_size_of_a_mark_or_patch_beside_the_bumps_is_not_theirs() -> None:
         ("tiny bumps on her skull under the skin", ["scalp"]),
         ("bumps along my lips; I feel them when I run my tongue over them", ["lips"]),
         ("tiny blisters on her chest and around her belly button", ["chest", "belly"]),
+        ("small bumps down there, is it herpes?", ["genitals"]),
+        ("bumps on my thighs and down there", ["legs", "genitals"]),
+        ("a speck under his gum line. I can feel something hard down there.", ["inside_mouth"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:

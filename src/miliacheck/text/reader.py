@@ -465,6 +465,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         elif label == "LOC":
             # a place is where the bumps are, hedged or not
             if not ent._.negex and _a_bump_site(text, ent, whose, lex):
+                if key == "genitals" and _there_points_back(doc, ent):
+                    continue
                 if key == "nappy_area" and not _a_young_child(whose, out):
                     key = "other"  # an adult's bottom is not a nappy area
                 item("locations", key, start, end)
@@ -818,6 +820,19 @@ def _clause(text: str, start: int, end: int) -> str:
     left = max(text.rfind(c, 0, start) for c in ".;!?\n")
     rights = [i for i in (text.find(c, end) for c in ".;!?\n") if i != -1]
     return text[left + 1 : min(rights) if rights else len(text)]
+
+
+def _there_points_back(doc: Any, ent: Span) -> bool:
+    """ "Down there" names the genitals, unless it points back to a place named just before
+    ("the white speck under his gum line ... something hard down there"); in a list of
+    places ("on my thighs and down there") it is a place of its own."""
+    if ent.text.lower() != "down there":
+        return False
+    sents = list(doc.sents)
+    at = next(i for i, sent in enumerate(sents) if sent.start <= ent.start < sent.end)
+    start = sents[max(0, at - 1)].start
+    named = [e for e in doc.ents if e.label_ == "LOC" and start <= e.start and e.end <= ent.start]
+    return bool(named) and ent.start - named[-1].end > 3
 
 
 def _writers_own(text: str, m: re.Match[str], whose: str | None) -> bool:

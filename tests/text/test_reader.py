@@ -441,6 +441,11 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     assert got["findings.red_around"] == [True]
 
 
+def test_a_runny_nose_and_a_cough_on_and_off_are_not_the_bumps() -> None:
+    got = stated("A cough and runny nose on and off for six weeks; spots on her cheek")
+    assert got["locations"] == ["cheeks"] and "findings.recurring" not in got
+
+
 def test_a_hair_colour_is_not_the_bumps_and_picky_eating_is_not_unwell() -> None:
     got = stated("I'm fair with red hair; he won't eat his vegetables. White bumps on my nose")
     assert got["colour"] == ["white"] and "findings.unwell" not in got
@@ -903,6 +908,20 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ),
         ("I had lots of bad blistering sunburns when I was young", "findings.sun_damage", True),
         ("he won't eat his vegetables, and has spots on his arm", "locations", "arms"),
+        ("the skin around her left eye is swollen and red", "locations", "eyelids"),
+        ("my eyelid swelled up and went red", "findings.warm_swollen_skin", True),
+        (
+            "the redness and swelling have spread up onto my forehead",
+            "findings.warm_swollen_skin",
+            True,
+        ),
+        ("the middle of the bump has broken down into a sore", "findings.open_sore", True),
+        ("a big lump on the eyelid with two little dents on top", "findings.central_dip", True),
+        (
+            "the inside of my mouth and throat is covered in white patches",
+            "locations",
+            "inside_mouth",
+        ),
     ],
 )
 def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:

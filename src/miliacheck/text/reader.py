@@ -238,7 +238,7 @@ SINCE_BIRTH = re.compile(
 # same sentence: an inflamed cyst elsewhere that is "red, swollen and sore" is not it.
 RED_SWOLLEN = re.compile(
     r"\b(?:red|reddish|pink)(?:\s*,\s*(?:hot|warm|sore|tender))*\s*,?\s*(?:and\s+)?(?:swollen|puffy)\b"
-    r"|\b(?:swollen|puffy)\s*,?\s*(?:and\s+)?(?:red|reddish|pink)\b",
+    r"|\b(?:swollen|puffy|swelled up|swelled)\s*,?\s*(?:and\s+)?(?:(?:went|gone|turned|got)\s+)?(?:red|reddish|pink)\b",
     re.I,
 )
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)

@@ -349,6 +349,14 @@ def test_pus_spots_starting_after_a_babys_first_week_are_seen_today(kb: Knowledg
     assert level(40, duration_days=1) not in ("urgent", "emergency")  # past the newborn weeks
     no_pus = run(kb, {"age_years": 9 / 365.25, **base, "findings": well, "duration_days": 0})
     assert no_pus["triage"]["level"] not in ("urgent", "emergency")
+    # pus spots on the face alone from the third week are baby acne; the scalp, a face
+    # with the body, or places not yet known keep the rule
+    assert level(21, duration_days=3, locations=["cheeks", "forehead"]) != "urgent"
+    assert level(21, duration_days=3, locations=["cheeks", "chest"]) == "urgent"
+    assert level(21, duration_days=3, locations=["scalp"]) == "urgent"
+    unknown = {k: v for k, v in base.items() if k != "locations"}
+    r = run(kb, {"age_years": 21 / 365.25, **unknown, "duration_days": 3})
+    assert any("after a baby's first week" in t for t in r["triage"]["reasons"])
 
 
 def test_the_interview_asks_how_long_when_a_floor_rests_on_not_knowing(kb: KnowledgeBase) -> None:

@@ -25,6 +25,8 @@ def holds(when: When, case: Case) -> bool:
         return False
     if when.began_from_day is not None and not may_have_begun_from(case, when.began_from_day):
         return False
+    if when.not_only_locations and _only_at(case, when.not_only_locations):
+        return False
     return not (when.sex is not None and case.sex != when.sex)
 
 
@@ -35,3 +37,8 @@ def may_have_begun_from(case: Case, day: float) -> bool:
     if age_days < day:
         return False
     return case.duration_days is None or age_days - case.duration_days >= day
+
+
+def _only_at(case: Case, sites: tuple[str, ...]) -> bool:
+    """True when the places are known and every one is among ``sites``."""
+    return case.locations is not None and all(loc in sites for loc in case.locations)

@@ -659,7 +659,7 @@ def _check_when(w: When, fids: set[str], lids: set[str], where: str) -> Iterator
     for f in (*w.findings_true, *w.any_findings_true):
         if f not in fids:
             yield Problem("error", where, f"rule names unknown finding {f!r}")
-    for loc in w.locations_any:
+    for loc in (*w.locations_any, *w.not_only_locations):
         if loc not in lids:
             yield Problem("error", where, f"rule names unknown location {loc!r}")
     for n in w.count_in:

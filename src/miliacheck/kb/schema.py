@@ -84,6 +84,9 @@ class When(_Frozen):
     # The bumps began on this day of life or later (age minus duration), or may have: a baby
     # at least this old whose duration is unknown counts, toward safety.
     began_from_day: float | None = Field(default=None, ge=0)
+    # Not only at these sites: holds unless the places are known and all among them (an
+    # unknown place counts as possibly elsewhere).
+    not_only_locations: tuple[str, ...] = ()
 
 
 class Rule(_Provenanced):

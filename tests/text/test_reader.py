@@ -318,7 +318,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """144 questions people wrote online, labelled by helpers who never saw the reader.
+    """174 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -439,6 +439,22 @@ def test_red_round_the_edges_is_redness_around_not_the_colour() -> None:
     got = stated("tiny white spots, red round the edges")
     assert got["colour"] == ["white"]
     assert got["findings.red_around"] == [True]
+
+
+def test_a_finding_asked_about_is_not_said() -> None:
+    asked = stated("My 6 week old has white spots on her face. Are these spots painful and itchy?")
+    assert "findings.painful" not in asked and "findings.itchy" not in asked
+    said = stated("Do they hurt? She has a fever and they are itchy.")
+    assert said["findings.fever"] == [True] and said["findings.itchy"] == [True]
+    assert "findings.painful" not in said
+
+
+def test_a_question_about_skin_cancer_or_normal_cholesterol_is_no_history_of_them() -> None:
+    got = stated("My cholesterol levels are normal. Are there forms of skin cancer like this?")
+    assert got["findings.high_cholesterol"] == [False]
+    assert "findings.skin_cancer_history" not in got
+    hedged = stated("when I touch it I am tempted to say it is sore, but not quite")
+    assert "findings.painful" not in hedged
 
 
 def test_a_runny_nose_and_a_cough_on_and_off_are_not_the_bumps() -> None:

@@ -451,10 +451,10 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             negated = ent._.negex and _in_negated_list(doc, ent, lex)
             if key == "fever" and _temperature_below_fever(text, end):
                 negated = True  # "a temp of 37.8": measured, and below 38 °C
-            item(f"findings.{key}", not negated, start, end, certainty)
+            item(f"findings.{key}", not negated, start, end, _unless_asked(ent, certainty))
         elif label == "FIXED":
             fid, value = key.split("=")
-            item(f"findings.{fid}", value == "true", start, end, certainty)
+            item(f"findings.{fid}", value == "true", start, end, _unless_asked(ent, certainty))
         elif label == "SIMILAR":
             similar = _similar(text, start, whose, lex)
             if similar is None:
@@ -820,6 +820,22 @@ def _clause(text: str, start: int, end: int) -> str:
     left = max(text.rfind(c, 0, start) for c in ".;!?\n")
     rights = [i for i in (text.find(c, end) for c in ".;!?\n") if i != -1]
     return text[left + 1 : min(rights) if rights else len(text)]
+
+
+QUESTION = re.compile(
+    r"^\W*(?:are|is|do|does|did|could|can|will|would|should|might|may)\s+"
+    r"(?:they|these|those|it|this|the|my|his|her|their|its)\b",
+    re.I,
+)
+
+
+def _unless_asked(ent: Span, certainty: str) -> str:
+    """A finding asked about is not said: "Are these spots painful and itchy?" (a parent
+    asking about a baby) leaves both unknown."""
+    sentence = ent.sent.text.strip()
+    if sentence.endswith("?") and QUESTION.match(sentence):
+        return UNCERTAIN
+    return certainty
 
 
 def _there_points_back(doc: Any, ent: Span) -> bool:

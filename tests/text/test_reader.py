@@ -798,6 +798,10 @@ def test_a_babys_weeks_of_gestation_are_neither_age_nor_duration_nor_count(text:
     assert not {"duration_days", "age_years", "count"} & set(read_), read_
 
 
+def test_early_in_the_next_clause_does_not_unmake_a_duration() -> None:
+    assert stated("for the past 2 weeks, early in the morning they itch")["duration_days"] == [14]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -924,7 +928,7 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
         ),
         ("I had lots of bad blistering sunburns when I was young", "findings.sun_damage", True),
         ("he won't eat his vegetables, and has spots on his arm", "locations", "arms"),
-        ("the skin around her left eye is swollen and red", "locations", "eyelids"),
+        ("the skin around her left eye is swollen and red", "region", "around_eyes"),
         ("my eyelid swelled up and went red", "findings.warm_swollen_skin", True),
         (
             "the redness and swelling have spread up onto my forehead",

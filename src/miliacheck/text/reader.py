@@ -864,8 +864,9 @@ def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
     ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer", "born early, at
     32 weeks", "8 weeks premature")."""
     clause = _clause(text, m.start(), m.end())
-    after_words = r"\b(?:pregnant|old|gestation(?:al)?|early|premature|preterm|prem)\b"
-    if re.search(after_words, text[m.end() : m.end() + 15], re.I):
+    if re.search(r"\b(?:pregnant|old)\b", text[m.end() : m.end() + 15], re.I):
+        return False
+    if re.match(r"[ -]*(?:early|premature|preterm|prem|gestation(?:al)?)\b", text[m.end() :], re.I):
         return False
     if re.search(
         r"\bborn\b[\w\s,]{0,12}\b(?:at|after)\s*$", text[max(0, m.start() - 30) : m.start()], re.I

@@ -58,6 +58,18 @@ def test_a_rule_naming_an_unknown_finding_is_an_error(tmp_path: Path) -> None:
     assert any("glowing" in p.message for p in problems)
 
 
+def test_a_rule_naming_an_unknown_site_to_leave_out_is_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "triage.yaml"
+    text = path.read_text()
+    assert "not_only_locations: [forehead," in text
+    path.write_text(
+        text.replace("not_only_locations: [forehead,", "not_only_locations: [foreheed,")
+    )
+    problems = check(read_kb(root))
+    assert any("foreheed" in p.message for p in problems)
+
+
 def test_a_knowledge_file_naming_a_vignette_id_is_an_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     path = root / "conditions" / "milia_primary.yaml"

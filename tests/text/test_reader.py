@@ -942,6 +942,8 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
             "locations",
             "inside_mouth",
         ),
+        ("white deposits on the inside of his upper and lower lips", "locations", "inside_mouth"),
+        ("my temperature went higher and my blood pressure dropped", "findings.unwell", True),
     ],
 )
 def test_phrases_from_published_cases_are_read(text: str, path: str, value: Any) -> None:

@@ -11,6 +11,7 @@ from miliacheck.engine.assess import assess
 from miliacheck.engine.case import parse_case
 from miliacheck.engine.evidence import posterior
 from miliacheck.engine.interview import apply_fields, get_path
+from miliacheck.engine.rules import holds
 from miliacheck.engine.triage import LEVEL_RANK
 from miliacheck.kb.load import KnowledgeBase, load_kb
 
@@ -92,6 +93,26 @@ def test_the_case_formats_floors_always_hold(case: dict[str, Any]) -> None:
     for rule, floor in FLOORS:
         if rule(case, case["findings"]):
             assert got >= LEVEL_RANK[floor]
+
+
+@MANY
+@given(cases())
+def test_an_unknown_duration_or_place_never_lowers_the_floors(case: dict[str, Any]) -> None:
+    # The floors that read the duration (a baby's spots that began after the first week)
+    # or leave out places (not only on the face) count the unknown toward safety. (Floors
+    # naming a place, such as blisters on the eyelid, need the place: not these.)
+    def floors(c: dict[str, Any], read: str) -> int:
+        parsed = parse_case(KB, c)
+        held = [
+            LEVEL_RANK[r.level]
+            for r in KB.triage.floors
+            if getattr(r.when, read) and holds(r.when, parsed)
+        ]
+        return max(held, default=0)
+
+    for field, read in (("duration_days", "began_from_day"), ("locations", "not_only_locations")):
+        unknown = {k: v for k, v in case.items() if k != field}
+        assert floors(unknown, read) >= floors(case, read), field
 
 
 @SOME

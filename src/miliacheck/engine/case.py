@@ -81,6 +81,13 @@ class Case:
         """The findings answered "don't know" (ids, without the ``findings.`` prefix)."""
         return frozenset(p[9:] for p in self.dont_know if p.startswith("findings."))
 
+    def began_on_day(self) -> float | None:
+        """The day of life the bumps began on (age minus duration), or None when the
+        duration is unknown."""
+        if self.duration_days is None:
+            return None
+        return max(0.0, self.age_years * DAYS_PER_YEAR - self.duration_days)
+
     def answered(self, path: str) -> bool:
         """Known, or declared unknowable in ``dont_know``: either way, never asked again."""
         return path in self.dont_know or self.known(path)

@@ -180,9 +180,9 @@ def onset_days(kb: KnowledgeBase, case: Case) -> float | None:
     Only for babies (under the manifest's ``onset_under_years``) with a known duration.
     """
     man = kb.manifest
-    if not man.onset_bins or case.duration_days is None or case.age_years >= man.onset_under_years:
+    if not man.onset_bins or case.age_years >= man.onset_under_years:
         return None
-    return max(0.0, case.age_years * DAYS_PER_YEAR - case.duration_days)
+    return case.began_on_day()
 
 
 def log_prior(kb: KnowledgeBase, case: Case) -> Array:

@@ -33,10 +33,10 @@ def holds(when: When, case: Case) -> bool:
 def may_have_begun_from(case: Case, day: float) -> bool:
     """True when the bumps began on ``day`` of life or later, or may have: the person is
     at least that old and the duration is unknown (unknown counts as possibly late)."""
-    age_days = case.age_years * DAYS_PER_YEAR
-    if age_days < day:
+    if case.age_years * DAYS_PER_YEAR < day:
         return False
-    return case.duration_days is None or age_days - case.duration_days >= day
+    began = case.began_on_day()
+    return began is None or began >= day
 
 
 def _only_at(case: Case, sites: tuple[str, ...]) -> bool:

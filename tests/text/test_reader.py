@@ -107,6 +107,9 @@ def test_durations_without_a_number_and_times_that_date_something_else() -> None
     sore = stated("About six months ago I noticed a small sore on the tip of my nose")
     assert sore["duration_days"] == [pytest.approx(182.6, abs=0.5)]
     assert sore["locations"] == ["nose"] and "findings.painful" not in sore
+    # a swelling is the problem too ("swollen for two days", the eyelid's own time)
+    assert stated("My right eyelid has been swollen for two days.")["duration_days"] == [2.0]
+    assert "duration_days" not in stated("My eyelid is sore. I've had a cough for six weeks.")
 
 
 def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
@@ -541,6 +544,11 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ("I use a steroid cream on and off for eczema", {}, ["recurring"]),
         ("they are not on a raised red patch", {"on_raised_patch": False}, ["dome_shaped"]),
         ("they went for a month and now they're back again", {"recurring": True}, []),
+        # raised is not round: flat warts are 'slightly raised' and flat on top
+        ("small, slightly raised white spots on my face", {}, ["dome_shaped"]),
+        ("flat, slightly raised brown spots", {"flat_topped": True}, ["dome_shaped"]),
+        ("little round domes on his tummy", {"dome_shaped": True}, []),
+        ("Nothing happened to my skin before they appeared", {"recent_skin_injury": False}, []),
         ("We keep our flat cool and she has white spots", {}, ["flat_topped"]),
         ("I've changed my soap but the bumps are the same", {}, ["changing"]),
         ("there's a sore in the centre that won't heal", {"open_sore": True}, ["painful"]),

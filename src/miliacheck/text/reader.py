@@ -268,7 +268,7 @@ EVENT = re.compile(
     re.I,
 )
 BUMPS = re.compile(
-    r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|sores?|ulcers?|growths?|nodules?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia)\b",
+    r"\b(bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|sores?|ulcers?|growths?|nodules?|them|they|these|it|its|it's|rash|marks?|patches|ones|milia|swollen|swelling|swelled)\b",
     re.I,
 )
 COUNT_ONE = re.compile(

@@ -115,6 +115,22 @@ def test_an_unknown_duration_or_place_never_lowers_the_floors(case: dict[str, An
         assert floors(unknown, read) >= floors(case, read), field
 
 
+NEWBORN_ONLY = ("erythema_toxicum_neonatorum", "milia_neonatal")
+
+
+@SOME
+@given(cases())
+def test_newborn_only_conditions_stay_remote_after_infancy(case: dict[str, Any]) -> None:
+    """Newborn rashes do not occur from the age of two, whatever the rest of the case says:
+    their priors there are one in a million, below every condition that does occur (at
+    0.0005 erythema toxicum led a 60-year-old's differential)."""
+    case = {**case, "age_years": max(case["age_years"], 2.0)}
+    case.pop("duration_days", None)
+    post = posterior(KB, parse_case(KB, case))
+    for cid in NEWBORN_ONLY:
+        assert post[KB.model.ids.index(cid)] < 0.01
+
+
 @SOME
 @given(cases(), st.sampled_from(FINDINGS))
 def test_dont_know_changes_no_probability(case: dict[str, Any], fid: str) -> None:

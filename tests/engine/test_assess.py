@@ -430,6 +430,24 @@ def test_white_patches_in_a_babys_mouth_point_to_thrush_and_separate_dots_to_cys
     assert p["oral_candidiasis"] > 0.7 > d.get("oral_candidiasis", 0.0)
 
 
+def test_milia_over_the_limbs_and_trunk_after_a_blistering_disease_are_secondary_milia(
+    kb: KnowledgeBase,
+) -> None:
+    # Pemphigoid leaves milia where its blisters were (knees, thighs, forearms, around the
+    # navel): the widespread pattern of milia after skin damage, not only the local one.
+    case = {
+        "age_years": 62,
+        "locations": ["arms", "legs", "belly", "chest"],
+        "count": "many",
+        "colour": "white",
+        "findings": {"blistering_disease": True},
+    }
+    assert run(kb, case)["conditions"][0]["id"] == "milia_secondary"
+    # without the history the widespread pattern alone does not make them milia after damage
+    bare = {k: v for k, v in case.items() if k != "findings"}
+    assert run(kb, bare)["conditions"][0]["id"] != "milia_secondary"
+
+
 def test_on_brown_or_black_skin_a_brown_bump_may_be_a_red_or_skin_coloured_one(
     kb: KnowledgeBase,
 ) -> None:

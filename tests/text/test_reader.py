@@ -131,6 +131,28 @@ def test_one_bump_said_with_a_or_the_and_many_said_as_loads_of_them() -> None:
     assert "one" not in stated("a millimetre or two. I've never squeezed them").get("count", [])
 
 
+def test_words_from_the_seventh_batch_of_real_questions() -> None:
+    # pimples name the bumps, not a history of acne; breaking out easily is one
+    assert "findings.acne" not in stated("My 5-month-old gets lots of little pimples")
+    assert stated("I break out easily on my chin")["findings.acne"] == [True]
+    # a relationship's time, a rate and 'one day' telling when are no durations
+    husband = stated("I've been with my husband for four years and he just found three bumps")
+    assert "duration_days" not in husband
+    assert "duration_days" not in stated("I wash my face twice a day and the bumps stay")
+    assert "duration_days" not in stated("One day I noticed bumps on my arm.")
+    assert stated("I've had bumps for a day")["duration_days"] == [1.0]
+    # a time ago that dates the finding of a bump does not make its place a past one
+    got = stated("6 months ago I found a lump on my forehead.")
+    assert got["locations"] == ["forehead"] and got["duration_days"] == [182.4]
+    assert "locations" not in stated("Years ago I used to get blackheads on my nose.")
+    # an area's radius is not the bumps' size; the corners of the mouth are the lips
+    corners = stated("more spots at the corners of my mouth, with a radius of about 0.5 cm")
+    assert corners["locations"] == ["lips"] and "size_mm" not in corners
+    assert stated("a small growth at the medial canthus of my left eye")["locations"] == [
+        "eyelids"
+    ]
+
+
 def test_a_percentage_is_not_an_age() -> None:
     assert "age_years" not in stated("I'm 99% sure that the bumps on my cheeks are syringomas")
     assert stated("I'm 29 and have white bumps")["age_years"] == [29.0]
@@ -321,7 +343,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """174 questions people wrote online, labelled by helpers who never saw the reader.
+    """204 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -333,7 +355,13 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     # present, so an illness "last week" (R96, since recovered), a sore eyelid "three
     # weeks ago" and no pain "anymore" (R99), and a lid that "droops a little" from a bump
     # (R99) are read as present where the labeller read a (hedged) denial of now.
-    safety_side = {"R96:unwell", "R99:painful", "R99:eye_swelling_or_vision_change"}
+    # R202: "It doesn't hurt" beside "the skin connecting hurts" when the lump is pulled.
+    safety_side = {
+        "R96:unwell",
+        "R99:painful",
+        "R99:eye_swelling_or_vision_change",
+        "R202:painful",
+    }
     s = score_narratives(kb, read_jsonl(DATA / "text" / "forum.jsonl"))
     assert set(s["negated_read_as_present"]) <= safety_side, s["negated_read_as_present"]
 

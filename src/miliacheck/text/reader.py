@@ -291,6 +291,7 @@ BUMP_NOUNS = re.compile(
     r"\b(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|zits?|whiteheads?|milia|rash|marks|patches|ones|growths?|papules?)\b",
     re.I,
 )
+NOTICED = re.compile(r"\b(?:noticed|found|saw|spotted|discovered|got|developed)\b", re.I)
 FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|my|me|mine)\b", re.I)
 THIRD_PERSON = re.compile(r"\b(?:he|she|his|her|him|he's|she's|hes)\b", re.I)
 BOTH_OF_US = re.compile(r"^\s*(?:and|&)\s+(?:i|me|myself)\b", re.I)
@@ -370,7 +371,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         n = _number(m.group(1), numbers)
         if n is None or _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
             continue
-        if _writers_own(text, m, whose):
+        if _writers_own(text, m, whose) or _not_a_time_span(text, m):
             continue
         certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
         item(
@@ -545,6 +546,12 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     sentence = _clause(text, ent.start_char, ent.end_char).lower()
     past = [str(w) for side in ("preceding", "following") for w in lex["past"][side]]
     before_now = [str(w) for w in lex["past"]["preceding"] if w != "once"]  # "all at once"
+    # "6 months ago I found a lump on my forehead": a time ago that dates the bump's finding
+    # (a bump word or a noticing verb between it and the place) dates its start, not a past
+    lead = re.split(r"[.;!?\n]", text[max(0, ent.start_char - 80) : ent.start_char])[-1]
+    since = re.search(r"\bago\b(.*)$", lead, re.I)
+    if since and (BUMP_NOUNS.search(since.group(1)) or NOTICED.search(since.group(1))):
+        before_now = [w for w in before_now if not w.endswith(" ago")]
     if any(re.search(rf"\b{re.escape(w)}\b", sentence) for w in [*past, "ago", "back"]) and (
         not BUMPS.search(sentence) or _just_before(text, ent.start_char, before_now, 6)
     ):
@@ -859,6 +866,18 @@ def _writers_own(text: str, m: re.Match[str], whose: str | None) -> bool:
     return bool(re.search(r"\b(?:mine|my own)\b", _clause(text, m.start(), m.end()), re.I))
 
 
+def _not_a_time_span(text: str, m: re.Match[str]) -> bool:
+    """A rate ("twice a day", "three times a week", "once a month") or "one day" telling
+    when ("One day I noticed...", without "for" or "ago") is no duration."""
+    said = m.group(0).strip().lower()
+    if re.search(
+        r"\b(?:once|twice|times|every|per)\s*$", text[max(0, m.start() - 12) : m.start()], re.I
+    ):
+        return True
+    after = re.findall(r"[\w']+", text[m.end() : m.end() + 12].lower())[:1]
+    return re.fullmatch(r"(?:just\s+)?(?:one|a)\s+day", said) is not None and after != ["ago"]
+
+
 def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
     """A duration counts when its clause speaks of the bumps and of no other event
     ("a laser 6 weeks ago", "20 weeks pregnant", "40 years as a farmer", "born early, at
@@ -873,6 +892,13 @@ def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:
     ):
         return False
     if re.search(r"\bas an?\b", text[m.end() : m.end() + 8], re.I):
+        return False
+    # "I've been with my husband for four years", "married for 10 years": a relationship's time
+    if re.search(
+        r"\b(?:married|dating|together|been with (?:my|her|his|our) [\w-]+)\s*$",
+        text[max(0, m.start() - 40) : m.start()],
+        re.I,
+    ):
         return False
     after = re.findall(r"[\w']+", text[m.end() : m.end() + 20].lower())[:1]
     if set(after) & set(lex["duration_relative"]) or _just_before(

@@ -148,9 +148,7 @@ def test_words_from_the_seventh_batch_of_real_questions() -> None:
     # an area's radius is not the bumps' size; the corners of the mouth are the lips
     corners = stated("more spots at the corners of my mouth, with a radius of about 0.5 cm")
     assert corners["locations"] == ["lips"] and "size_mm" not in corners
-    assert stated("a small growth at the medial canthus of my left eye")["locations"] == [
-        "eyelids"
-    ]
+    assert stated("a small growth at the medial canthus of my left eye")["locations"] == ["eyelids"]
 
 
 def test_a_percentage_is_not_an_age() -> None:

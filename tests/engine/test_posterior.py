@@ -111,6 +111,17 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
     if case.locations is not None or set(coupled) & set(case.findings):
         net.add_edge("D", "S")
         cpds.append(TabularCPD("S", n_prof, t.p_profile.T, evidence=["D"], evidence_card=[k]))
+    # A finding the skin makes harder to see (redness on brown or black skin): whether it is
+    # there is hidden; what is reported is it, seen with the share the knowledge base gives.
+    seen = m.seen_shares(case.findings)
+
+    def reported(fid: str, share: float, value: bool) -> None:
+        del evidence[f"f_{fid}"]
+        net.add_edge(f"f_{fid}", f"r_{fid}")
+        table = np.array([[1.0, 1 - share], [0.0, share]])
+        cpds.append(TabularCPD(f"r_{fid}", 2, table, evidence=[f"f_{fid}"], evidence_card=[2]))
+        evidence[f"r_{fid}"] = int(value)
+
     for fid, v in case.findings.items():
         if kb.findings.findings[fid].advice_only:
             continue
@@ -131,6 +142,8 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
         else:
             p = t.p_finding[:, col]
             child(f"f_{fid}", np.stack([1 - p, p], axis=1), int(v))
+        if col in seen:
+            reported(fid, seen[col], v)
     if case.locations is not None:
         for j, loc in enumerate(m.location_ids):
             if loc in case.locations or "other" not in case.locations:
@@ -249,6 +262,37 @@ def test_a_babys_duration_also_says_when_the_bumps_began(kb: KnowledgeBase) -> N
     p_early, p_late = posterior(kb, early), posterior(kb, late)
     assert p_late[etn] < p_early[etn]
     assert p_late[hsv] > p_early[hsv]
+
+
+def test_posterior_equals_pgmpy_when_the_skin_hides_redness(kb: KnowledgeBase) -> None:
+    """On brown or black skin redness around the bumps is seen only part of the times it
+    is there: a hidden "is there" node and a "reported" node in the network."""
+    pytest.importorskip("pgmpy")
+    assert kb.model.finding_seen, "no finding changes how another is seen"
+    rng = random.Random(11)
+    for i in range(20):
+        raw = _random_case(kb, rng)
+        findings = dict(raw.get("findings", {}))  # type: ignore[call-overload]
+        findings.update({"dark_skin": True, "red_around": i % 2 == 0})
+        raw["findings"] = findings
+        case = parse_case(kb, raw)
+        np.testing.assert_allclose(
+            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
+        )
+
+
+def test_no_redness_counts_for_less_on_brown_or_black_skin(kb: KnowledgeBase) -> None:
+    """'No redness around them' is weaker evidence against an inflamed condition when
+    redness is hard to see; redness that is seen counts the same (the share cancels)."""
+    base = {"age_years": 25, "locations": ["chest", "back"], "count": "many"}
+    fol = kb.model.ids.index("folliculitis")
+
+    def p(red: bool, dark: bool) -> float:
+        findings = {"red_around": red, **({"dark_skin": True} if dark else {})}
+        return float(posterior(kb, parse_case(kb, {**base, "findings": findings}))[fol])
+
+    assert p(False, dark=True) > p(False, dark=False)
+    assert p(True, dark=True) >= p(True, dark=False) * 0.999
 
 
 def test_posterior_equals_pgmpy_when_the_skin_changes_how_colour_is_seen(

@@ -177,3 +177,22 @@ def test_a_colour_seen_row_that_does_not_sum_to_one_is_an_error(tmp_path: Path) 
     assert any("colour_seen_as.brown" in p.where and "sum to 0.8" in p.message for p in problems), (
         problems
     )
+
+
+def test_a_finding_seen_less_must_enter_the_posterior_and_set_no_floor(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    path = root / "findings.yaml"
+    text = path.read_text()
+    assert "    findings_seen:\n      red_around: {p: 0.6," in text
+    path.write_text(
+        text.replace(
+            "    findings_seen:\n      red_around: {p: 0.6,",
+            "    findings_seen:\n      fever: {p: 0.5, est: test}\n      red_around: {p: 0.6,",
+            1,
+        )
+    )
+    problems = check(read_kb(root))
+    assert any(
+        p.where == "findings.dark_skin.findings_seen.fever" and "red flag" in p.message
+        for p in problems
+    ), problems

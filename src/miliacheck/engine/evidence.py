@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from miliacheck.engine.case import DAYS_PER_YEAR, Case
-from miliacheck.kb.load import Array, KnowledgeBase
+from miliacheck.kb.load import Array, KnowledgeBase, Tables
 from miliacheck.kb.schema import COLOURS, COUNTS
 
 COLOUR_INDEX = {c: i for i, c in enumerate(COLOURS)}
@@ -56,18 +56,24 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     # order: each item is P(value | condition, the coupled findings before it), and the
     # sites come last, given them all; the items still multiply to the exact joint.
     profile = lg["lw"]  # log P(profile, coupled findings so far | condition)
+    hidden = m.seen_shares(case.findings)
+    t = m.at(case.age_years)
     for fid, value in sorted(case.findings.items(), key=lambda kv: index[kv[0]]):
         spec = findings[fid]
         if spec.advice_only:
             continue
         col = index[fid]
         if col in coupled:
-            joint = profile + _given_profile(lg, col, value)
+            joint = profile + _given_profile(lg, col, value, t, hidden.get(col))
             ll = _lse(joint) - _lse(profile)
             profile = joint
+        elif col in hidden:
+            ll = _seen_ll(t.p_finding[:, col], value, hidden[col])
         else:
             ll = lg["f1"][:, col] if value else lg["f0"][:, col]
         label = spec.label if value else "No: " + spec.label[0].lower() + spec.label[1:]
+        if col in hidden:
+            label += f" ({_seen_on(kb, case)})"
         out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
     if case.locations is not None or case.regions:
         out.append(_where(kb, case, lg, profile))
@@ -109,10 +115,30 @@ def colour_seen(kb: KnowledgeBase, case: Case) -> tuple[Array, str]:
     return table, ""
 
 
-def _given_profile(lg: dict[str, Array], col: int, value: bool) -> Array:
-    """log P(finding ``col`` = ``value`` | condition, site profile): (K, P)."""
+def _given_profile(
+    lg: dict[str, Array], col: int, value: bool, t: Tables, seen: float | None = None
+) -> Array:
+    """log P(finding ``col`` reported as ``value`` | condition, site profile): (K, P); a
+    finding seen only ``seen`` of the times it is there is reported that much less often."""
+    if seen is not None:
+        return _seen_ll(t.p_profile_finding[:, :, col], value, seen)
     out: Array = lg["pf1"][:, :, col] if value else lg["pf0"][:, :, col]
     return out
+
+
+def _seen_ll(p: Array, value: bool, seen: float) -> Array:
+    """log P(reported as ``value``) for a finding present with chance ``p`` and, when
+    present, seen and reported with chance ``seen``."""
+    out: Array = np.log(seen * p) if value else np.log1p(-seen * p)
+    return out
+
+
+def _seen_on(kb: KnowledgeBase, case: Case) -> str:
+    """Why a finding counts for less: 'harder to see on brown or black skin'."""
+    for fid, _ in kb.model.finding_seen:
+        if case.findings.get(fid) is True:
+            return f"harder to see on {kb.findings.findings[fid].label.lower()}"
+    return ""
 
 
 def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
@@ -120,10 +146,11 @@ def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
     m = kb.model
     t = m.at(case.age_years)
     joint = t.logs["lw"]  # log P(profile, the coupled findings | condition)
+    seen = m.seen_shares(case.findings)
     for fid, value in case.findings.items():
         col = m.finding_ids.index(fid)
         if col in t.coupled:
-            joint = joint + _given_profile(t.logs, col, value)
+            joint = joint + _given_profile(t.logs, col, value, t, seen.get(col))
     if case.locations is not None or case.regions:
         joint = joint + _sites_by_profile(kb, case, t.logs)
     out: Array = np.exp(joint - _lse(joint)[:, None])

@@ -205,14 +205,18 @@ def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
     A finding whose chance differs by site profile (weak immunity in adults' facial
     molluscum) takes the profiles as the case's sites and coupled findings weigh them;
     the rest are the tables'. A group holding two coupled findings would treat them as
-    independent given the condition (none does)."""
+    independent given the condition (none does). A finding the case makes harder to see
+    (redness on brown or black skin) is the chance it is there and seen."""
     t = kb.model.at(case.age_years)
-    if not t.coupled:
+    seen = kb.model.seen_shares(case.findings)
+    if not t.coupled and not seen:
         return t.p_finding
     pi = profile_posterior(kb, case)
     out = t.p_finding.copy()
     for col in t.coupled:
         out[:, col] = (pi * t.p_profile_finding[:, :, col]).sum(axis=1)
+    for col, share in seen.items():  # what the person will see and report
+        out[:, col] *= share
     return out
 
 

@@ -78,6 +78,7 @@ def check(
     out: list[Problem] = []
     out += _check_sources(kb)
     out += _check_colour_seen(kb)
+    out += _check_findings_seen(kb)
     out += _check_conditions(kb)
     out += _check_rules(kb)
     out += _check_articles(kb, today or date.today())
@@ -101,6 +102,8 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
         for true, seen in f.colour_seen_as.items():
             for colour, s in seen.items():
                 yield f"findings.{fid}.colour_seen_as.{true}.{colour}", s
+        for other, s in f.findings_seen.items():
+            yield f"findings.{fid}.findings_seen.{other}", s
     for q in kb.questions.questions:
         if q.answerable is not None:
             yield f"questions.{q.id}.answerable", q.answerable
@@ -211,6 +214,26 @@ def _check_sources(kb: KnowledgeBase) -> Iterator[Problem]:
     for rid, ref in refs.items():
         if not (ref.pmid or ref.doi or ref.url or ref.journal or ref.publisher):
             yield Problem("error", f"references.{rid}", "needs a pmid, doi, url or journal")
+
+
+def _check_findings_seen(kb: KnowledgeBase) -> Iterator[Problem]:
+    """A finding that makes others harder to see is advice-only (skin tone points to no
+    condition) and names findings that enter the posterior and set no floor (a red flag is
+    taken as said: the floors read it)."""
+    spec = kb.findings.findings
+    for fid, f in spec.items():
+        where = f"findings.{fid}.findings_seen"
+        if f.findings_seen and not f.advice_only:
+            yield Problem("error", where, "only an advice-only finding may change what is seen")
+        for other in f.findings_seen:
+            if other not in spec:
+                yield Problem("error", f"{where}.{other}", "unknown finding")
+            elif spec[other].advice_only or spec[other].red_flag:
+                yield Problem(
+                    "error",
+                    f"{where}.{other}",
+                    "must be a finding of the posterior, not a red flag",
+                )
 
 
 def _check_colour_seen(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -7,6 +7,7 @@ The compiled arrays (``Model``) are what the engine multiplies; they are built o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -129,6 +130,8 @@ class Model:
     advice_only_idx: tuple[int, ...]  # columns that never enter the posterior
     # findings that change how colour is seen: (finding id, (7, 7) P(seen | true colour))
     colour_seen: tuple[tuple[str, Array], ...] = ()
+    # findings that change how other findings are seen: (finding id, ((column, share), ...))
+    finding_seen: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] = ()
 
     def band(self, age: float) -> int:
         """The index of the age band holding ``age``."""
@@ -136,6 +139,16 @@ class Model:
             if lo <= age < hi:
                 return i
         return len(self.band_edges) - 1
+
+    def seen_shares(self, findings: Mapping[str, bool]) -> dict[int, float]:
+        """Finding columns seen less often because of the case's own findings (redness on
+        brown or black skin): column -> P(seen and reported | truly present)."""
+        out: dict[int, float] = {}
+        for fid, shares in self.finding_seen:
+            if findings.get(fid) is True:
+                for col, share in shares:
+                    out[col] = out.get(col, 1.0) * share
+        return out
 
     def at(self, age: float) -> Tables:
         """The likelihood tables for a person of this age."""
@@ -180,6 +193,11 @@ class Model:
                 (f, np.array([categorical(spec.colour_seen_as[c], COLOURS) for c in COLOURS]))
                 for f, spec in kb.findings.findings.items()
                 if spec.colour_seen_as
+            ),
+            finding_seen=tuple(
+                (f, tuple((fids.index(g), s.p) for g, s in spec.findings_seen.items()))
+                for f, spec in kb.findings.findings.items()
+                if spec.findings_seen
             ),
         )
 

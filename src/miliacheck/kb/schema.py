@@ -215,6 +215,10 @@ class Finding(_Frozen):
     # each colour (inner keys) this often: on brown or black skin redness looks purple or
     # brown. Each row sums to 1; kb check verifies it.
     colour_seen_as: dict[str, dict[str, Sourced]] = Field(default_factory=dict)
+    # When this finding is present, each named finding, when it is truly there, is seen and
+    # reported this often (redness is hard to see on brown or black skin): the reported
+    # finding's chance is this share times its chance under each condition.
+    findings_seen: dict[str, Sourced] = Field(default_factory=dict)
 
 
 class Reference(_Frozen):

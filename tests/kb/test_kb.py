@@ -11,7 +11,7 @@ import pytest
 from miliacheck.api import create_app
 from miliacheck.config import Settings
 from miliacheck.errors import KnowledgeError
-from miliacheck.kb.check import FORMAT_CONDITIONS, check
+from miliacheck.kb.check import FORMAT_CONDITIONS, Problem, check
 from miliacheck.kb.load import KnowledgeBase, default_root, read_kb
 
 
@@ -28,6 +28,16 @@ def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "kb"
     shutil.copytree(default_root(), root)
     return root
+
+
+def _problems_with(tmp_path: Path, file: str, old: str, new: str) -> list[Problem]:
+    """kb check's problems on a copy of the knowledge base with ``old`` in ``file`` replaced."""
+    root = _copy(tmp_path)
+    path = root / file
+    text = path.read_text()
+    assert old in text, (file, old)
+    path.write_text(text.replace(old, new, 1))
+    return check(read_kb(root))
 
 
 def test_the_app_refuses_to_start_on_a_probability_out_of_range(tmp_path: Path) -> None:
@@ -59,14 +69,9 @@ def test_a_rule_naming_an_unknown_finding_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_rule_naming_an_unknown_site_to_leave_out_is_an_error(tmp_path: Path) -> None:
-    root = _copy(tmp_path)
-    path = root / "triage.yaml"
-    text = path.read_text()
-    assert "not_only_locations: [forehead," in text
-    path.write_text(
-        text.replace("not_only_locations: [forehead,", "not_only_locations: [foreheed,")
+    problems = _problems_with(
+        tmp_path, "triage.yaml", "not_only_locations: [forehead,", "not_only_locations: [foreheed,"
     )
-    problems = check(read_kb(root))
     assert any("foreheed" in p.message for p in problems)
 
 
@@ -180,18 +185,10 @@ def test_a_colour_seen_row_that_does_not_sum_to_one_is_an_error(tmp_path: Path) 
 
 
 def test_a_finding_seen_less_must_enter_the_posterior_and_set_no_floor(tmp_path: Path) -> None:
-    root = _copy(tmp_path)
-    path = root / "findings.yaml"
-    text = path.read_text()
-    assert "    findings_seen:\n      red_around: {p: 0.6," in text
-    path.write_text(
-        text.replace(
-            "    findings_seen:\n      red_around: {p: 0.6,",
-            "    findings_seen:\n      fever: {p: 0.5, est: test}\n      red_around: {p: 0.6,",
-            1,
-        )
+    seen = "    findings_seen:\n"
+    problems = _problems_with(
+        tmp_path, "findings.yaml", seen, seen + "      fever: {p: 0.5, est: test}\n"
     )
-    problems = check(read_kb(root))
     assert any(
         p.where == "findings.dark_skin.findings_seen.fever" and "red flag" in p.message
         for p in problems

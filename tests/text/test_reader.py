@@ -148,6 +148,10 @@ def test_words_from_the_seventh_batch_of_real_questions() -> None:
     # an area's radius is not the bumps' size; the corners of the mouth are the lips
     corners = stated("more spots at the corners of my mouth, with a radius of about 0.5 cm")
     assert corners["locations"] == ["lips"] and "size_mm" not in corners
+    # a back that is a body part is no 'a few years back' (R180); an adverb is no back
+    more = stated("My son has a bump on his arm. We noticed more on his back and armpits.")
+    assert more["locations"] == ["arms", "back", "armpits"]
+    assert "locations" not in stated("The temperature surged back up to over 38 degrees.")
     assert stated("a small growth at the medial canthus of my left eye")["locations"] == ["eyelids"]
 
 

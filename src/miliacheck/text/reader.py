@@ -544,6 +544,9 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     ):
         return False
     sentence = _clause(text, ent.start_char, ent.end_char).lower()
+    # the body part is no cue: "more on his back and armpits" is not "a few years back"
+    # (the cue stays in "the temperature surged back up")
+    sentence = re.sub(r"\b(?:my|his|her|their|your|our|upper|lower) back\b", " ", sentence)
     past = [str(w) for side in ("preceding", "following") for w in lex["past"][side]]
     before_now = [str(w) for w in lex["past"]["preceding"] if w != "once"]  # "all at once"
     # "6 months ago I found a lump on my forehead": a time ago that dates the bump's finding

@@ -47,17 +47,17 @@ def _days_text(days: float) -> str:
 def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     """The evidence items of ``case``; unknown fields and ``dont_know`` give none."""
     m = kb.model
-    lg = m.at(case.age_years).logs
+    t = m.at(case.age_years)
+    lg = t.logs
     findings = kb.findings.findings
     out: list[Evidence] = []
     index = {f: i for i, f in enumerate(m.finding_ids)}
-    coupled = set(m.at(case.age_years).coupled)
+    coupled = set(t.coupled)
     # A finding whose chance differs by site profile is weighed in a chain, in column
     # order: each item is P(value | condition, the coupled findings before it), and the
     # sites come last, given them all; the items still multiply to the exact joint.
     profile = lg["lw"]  # log P(profile, coupled findings so far | condition)
     hidden = m.seen_shares(case.findings)
-    t = m.at(case.age_years)
     for fid, value in sorted(case.findings.items(), key=lambda kv: index[kv[0]]):
         spec = findings[fid]
         if spec.advice_only:

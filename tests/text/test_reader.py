@@ -1033,3 +1033,26 @@ def test_a_red_swollen_eyelid_is_spreading_swelling_of_the_skin(
         assert got == []
     else:
         assert [(u.value, u.certainty) for u in got] == [(value, certainty)]
+
+
+@pytest.mark.parametrize(
+    ("text", "patches"),
+    [
+        # bumps on a patch: the patch is where they are (a healing leprosy plaque, W01)
+        (
+            "As one of his skin patches has been settling down, lots of tiny bumps have "
+            "come up, but only on that healing patch.",
+            None,
+        ),
+        ("Dozens of tiny white bumps sitting on a raised red patches of skin.", None),
+        ("Little white bumps over a yellow plaque on her eyelid.", None),
+        # the bumps themselves are patches or a coating
+        ("My baby has white patches on her tongue.", True),
+        ("She has flat yellow patches on both upper eyelids.", True),
+    ],
+)
+def test_a_patch_the_bumps_sit_on_is_their_place_not_their_form(
+    text: str, patches: bool | None
+) -> None:
+    got = [u.value for u in read(KB, text) if u.field == "findings.patches"]
+    assert got == ([] if patches is None else [patches])

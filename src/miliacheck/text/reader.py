@@ -298,6 +298,15 @@ BOTH_OF_US = re.compile(r"^\s*(?:and|&)\s+(?:i|me|myself)\b", re.I)
 CLAUSE_END = re.compile(r"[.;!?\n,()]")
 
 
+# Bumps on a patch or plaque ("sitting on a raised red patch", "only on that healing
+# patch"): the patch is the place and the bumps are separate bumps, not patches or a coating.
+PATCH_AS_SITE = re.compile(
+    r"\b(?:on|over|across|within)\s+(?:(?:a|an|the|that|this|one|his|her|my|their|its)\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:patch|patches|plaque|plaques)\b",
+    re.I,
+)
+
+
 def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     """Everything the narrative states, in the order it appears (uncertain and past included)."""
     text = text[:MAX_TEXT].translate(APOSTROPHES)  # "don`t", "don’t": one length, one meaning
@@ -443,6 +452,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         if certainty == PAST and key.split("=")[0] in timeless:
             certainty = CERTAIN  # "had a skin cancer removed" is history, still true
         if label == "FIND":
+            if key == "patches" and PATCH_AS_SITE.search(text):
+                continue  # bumps "on that healing patch": the patch is where they are
             if _writers_cold_sore(text, ent, key, whose, lex):
                 # "I get blisters on my lip": the parent's cold sore, a close contact's
                 item("findings.contact_with_similar", not ent._.negex, start, end, certainty)

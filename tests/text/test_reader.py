@@ -345,7 +345,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """204 questions people wrote online, labelled by helpers who never saw the reader.
+    """234 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -358,11 +358,15 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     # weeks ago" and no pain "anymore" (R99), and a lid that "droops a little" from a bump
     # (R99) are read as present where the labeller read a (hedged) denial of now.
     # R202: "It doesn't hurt" beside "the skin connecting hurts" when the lump is pulled.
+    # R208: a baby's temperature "was very high for 2 days" before the rash, now normal;
+    # R212: a pimple that "felt painful to touch" months ago and "doesn't hurt at all" now.
     safety_side = {
         "R96:unwell",
         "R99:painful",
         "R99:eye_swelling_or_vision_change",
         "R202:painful",
+        "R208:fever",
+        "R212:painful",
     }
     s = score_narratives(kb, read_jsonl(DATA / "text" / "forum.jsonl"))
     assert set(s["negated_read_as_present"]) <= safety_side, s["negated_read_as_present"]
@@ -1056,3 +1060,56 @@ def test_a_patch_the_bumps_sit_on_is_their_place_not_their_form(
 ) -> None:
     got = [u.value for u in read(KB, text) if u.field == "findings.patches"]
     assert got == ([] if patches is None else [patches])
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "want"),
+    [
+        # one age in two units (R208): not the weeks alone
+        ("My baby (6 month and 2 weeks old) is currently teething.", "age_years", [0.5377]),
+        ("my son is 1 year and 3 months old and has spots", "age_years", [1.2497]),
+        # a hand that holds or squeezes is no site (R212, R213); a hand with bumps is
+        ("I can grasp the lump on my temple with my fingers.", "locations", ["forehead"]),
+        (
+            "I have a spot on my cheek. My mum wants to pop it using her fingers.",
+            "locations",
+            ["cheeks"],
+        ),
+        ("I have bumps on my fingers", "locations", ["hands"]),
+        # a pin's head is a size, not the scalp (R218); the penis's head is the genitals
+        ("Little yellow dots on my lip, about the size of a head of a pin.", "locations", ["lips"]),
+        ("a bump on the head of my penis", "locations", ["genitals"]),
+        # the inside of the cheeks is the mouth (R219)
+        ("lumps in the mucosa (inside cheeks)", "locations", ["inside_mouth"]),
+        # whose: "tell me" is the asker, "my adult son" is a child of the writer (R219)
+        (
+            "Please tell me about lumps inside cheeks. My adult son has suffered from them.",
+            "whose",
+            ["child"],
+        ),
+        ("my teenage daughter has spots on her nose", "whose", ["child"]),
+        # the person's own bumps before, and "coming back" (R234, R225)
+        (
+            "I wasn't worried, because I had the same thing a few months ago.",
+            "findings.recurring",
+            [True],
+        ),
+        (
+            "My daughter has a bump on her lip. She had the same thing last summer.",
+            "findings.recurring",
+            [True],
+        ),
+        ("The spots on my chin keep coming back.", "findings.recurring", [True]),
+    ],
+)
+def test_phrases_from_the_eighth_batch_of_real_questions_are_read(
+    text: str, path: str, want: list[Any]
+) -> None:
+    got = stated(text)
+    assert got.get(path) == want, got
+
+
+def test_a_relatives_bumps_are_still_family_history_not_recurring() -> None:
+    got = stated("My mum had the same thing on her cheeks.")
+    assert got.get("findings.family_history") == [True]
+    assert "findings.recurring" not in got

@@ -208,6 +208,8 @@ CHILD_AFTER = (
     r"[\s-]+(?:baby|babies|son|daughter|boy|girl|infant|newborn|little one|child|toddler|kid)\b"
 )
 AGE_OLD = re.compile(rf"\b{NUM}[\s-]*{UNIT}(?:[\s-]*old\b|(?={CHILD_AFTER}))", re.I)
+# "6 months and 2 weeks old", "1 year and 3 months old": one age in two units
+AGE_TWO_UNITS = re.compile(rf"\b{NUM}[\s-]*{UNIT}\s*(?:and|,)\s*{NUM}[\s-]*{UNIT}[\s-]*old\b", re.I)
 AGE_SELF = re.compile(
     r"\b(?:i'?m|i am|im|aged|age)\s+(\d{1,3})\b(?!\s*(?:mm|cm|day|week|month|%|per\s*cent|percent))",
     re.I,
@@ -292,7 +294,10 @@ BUMP_NOUNS = re.compile(
     re.I,
 )
 NOTICED = re.compile(r"\b(?:noticed|found|saw|spotted|discovered|got|developed)\b", re.I)
-FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|my|me|mine)\b", re.I)
+# the writer, but not as the one asked to be told or helped ("please tell me about lumps")
+FIRST_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i've|ive|my|mine|(?<!tell )(?<!help )(?<!advise )(?<!explain to )me)\b", re.I
+)
 THIRD_PERSON = re.compile(r"\b(?:he|she|his|her|him|he's|she's|hes)\b", re.I)
 BOTH_OF_US = re.compile(r"^\s*(?:and|&)\s+(?:i|me|myself)\b", re.I)
 CLAUSE_END = re.compile(r"[.;!?\n,()]")
@@ -340,9 +345,14 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         )
         taken.append((m.start(), m.end()))
 
+    for m in AGE_TWO_UNITS.finditer(text):
+        first, second = _number(m.group(1), numbers), _number(m.group(3), numbers)
+        if first is not None and second is not None:
+            days = first * UNITS_DAYS[_unit(m.group(2))] + second * UNITS_DAYS[_unit(m.group(4))]
+            age("child" if days < 18 * 365 else "any", days / 365.25, m)
     for m in AGE_OLD.finditer(text):
         n = _number(m.group(1), numbers)
-        if n is not None:
+        if n is not None and not _overlaps(taken, m.start(), m.end()):
             age(
                 "child" if n * UNITS_DAYS[_unit(m.group(2))] < 18 * 365 else "any",
                 n * UNITS_DAYS[_unit(m.group(2))] / 365.25,
@@ -471,8 +481,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             similar = _similar(text, start, whose, lex)
             if similar is None:
                 continue
-            if certainty == PAST and similar in timeless:
-                certainty = CERTAIN
+            if certainty == PAST and (similar in timeless or similar == "recurring"):
+                certainty = CERTAIN  # a relative's bumps, or the person's own before
             item(f"findings.{similar}", not ent._.negex, start, end, certainty)
         elif label == "LOC":
             # a place is where the bumps are, hedged or not
@@ -552,6 +562,12 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     the past that speaks of no bumps ("a cancer cut out of my back 8 years ago")."""
     if whose in ("child", "other") and (
         "my" in ent.text.lower().split() or _just_before(text, ent.start_char, ["my"], 0)
+    ):
+        return False
+    # a hand that does something is no site: "I can grasp it with my fingers", "using her
+    # fingers", "squeezed it between my fingers"
+    if ent.ent_id_ == "hands" and _just_before(
+        text, ent.start_char, ["with", "using", "between"], 2
     ):
         return False
     sentence = _clause(text, ent.start_char, ent.end_char).lower()
@@ -752,6 +768,11 @@ def _similar(text: str, start: int, whose: str | None, lex: Any) -> str | None:
     relatives = words & set(spec["relatives"])
     people = {*spec["others"], *lex["whose"]["child"], *lex["whose"]["other"]}
     if not relatives and not words & people:
+        # "I had the same thing a few months ago", "she had the same last summer": the
+        # bumps' own person had them before, and they came back
+        own = {"i"} if whose in (None, "me") else {"he", "she"}
+        if words & own and re.match(r"had\b", text[start : start + 4], re.I):
+            return "recurring"
         return None
     if relatives and not (whose == "child" and relatives <= set(spec["siblings"])):
         return "family_history"
@@ -793,7 +814,7 @@ def _whose(text: str, lex: Any) -> Understood | None:
     """
     nouns = {n: who for who in ("child", "other") for n in lex["whose"][who]}
     pattern = re.compile(
-        r"\b(?:my|our|mine\s+is|mine's|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:little\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half|\s+1/2|½)?[\s-]*"
+        r"\b(?:my|our|mine\s+is|mine's|(?:i|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?)\s+(?:(?:little|adult|grown|grown-up|teenage|teen|older|younger|elderly)\s+|\d+(?:\.\d+)?\s*(?:yo|y/o|y\.o\.)\s+|\d+(?:\.\d+)?(?:\s+and\s+a\s+half|\s+1/2|½)?[\s-]*"
         + AGE_UNIT
         + r"(?:[\s-]*old)?\s*|\w+(?:\s+and\s+a\s+half)?[\s-]+"
         + AGE_UNIT

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: accuracy install run test lint typecheck bench soak crash kb-check eval clean browser-deps lighthouse
+.PHONY: accuracy install run test lint typecheck bench soak crash kb-check eval clean browser-deps pdf-deps lighthouse
 
 install: $(STAMP)
 
@@ -38,9 +38,17 @@ browser-deps:
 	  (cd tests/browser && npm ci --no-audit --no-fund --silent) || \
 	  echo "npm could not install axe-core: the browser tests will be skipped"
 
+# WeasyPrint (consultation summaries as PDF) from version 70 warns, and will later
+# require, HarfBuzz's subsetting library: Debian's package, when root.
+pdf-deps:
+	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq libharfbuzz-subset0 >/dev/null; } || \
+	  echo "libharfbuzz-subset0 is not installed and we are not root: PDFs still work"
+
 # The whole suite on SQLite, then the whole suite again on a real PostgreSQL
 # server on loopback (scripts/postgres.sh installs and starts it when root, as in CI).
-test: install lint typecheck kb-check browser-deps
+test: install lint typecheck kb-check browser-deps pdf-deps
 	$(BIN)/python -m pytest
 	@url=$$(bash scripts/postgres.sh); rc=$$?; \
 	if [ $$rc -eq 3 ]; then echo "PostgreSQL pass skipped: no server here and not root to install one"; \

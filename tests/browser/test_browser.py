@@ -65,7 +65,7 @@ def snap(page: Any, name: str) -> None:
 def answer_current(page: Any) -> str:
     """Answer the question on screen as a person with typical milia would."""
     qid = page.locator('input[name="question_id"]').get_attribute("value")
-    if qid.startswith("q_rf_"):
+    if qid.startswith("q_rf_") or qid == "q_before_result":
         page.get_by_role("button", name="None of these").click()
     elif qid == "q_locations":
         page.get_by_label("Under the eyes").check()
@@ -82,9 +82,6 @@ def answer_current(page: Any) -> str:
         page.get_by_role("button", name="Continue").click()
     elif qid in ("q_firm", "q_dome_shaped", "q_squeeze_nothing"):
         page.get_by_label("Yes").check()
-        page.get_by_role("button", name="Continue").click()
-    elif qid == "q_emotional_distress":
-        page.get_by_label("No", exact=True).check()
         page.get_by_role("button", name="Continue").click()
     else:
         page.get_by_role("button", name="Don't know").click()

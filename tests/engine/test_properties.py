@@ -212,10 +212,36 @@ def test_distress_is_asked_before_the_interview_stops_and_raises_the_level() -> 
         | {"clear_blisters": False, "firm": True, "squeeze_nothing": True},
     }
     result = assess(KB, parse_case(KB, case))
-    assert result["next_question"] is not None
-    assert result["next_question"]["id"] == "q_emotional_distress"
+    last = result["next_question"]
+    assert last is not None
+    # one question for both level-only findings, counted once
+    assert last["id"] == "q_before_result"
+    assert last["type"] == "multi"
+    assert last["fields"] == ["findings.emotional_distress", "findings.treatment_not_helped"]
     assert result["triage"]["level"] == "self_care"
     upset = {**case, "findings": {**case["findings"], "emotional_distress": True}}
     after = assess(KB, parse_case(KB, upset))
-    assert after["next_question"] is None
+    # the member left open is still asked, alone, as a yes/no
+    assert after["next_question"]["id"] == "q_treatment_not_helped"
     assert after["triage"]["level"] == "routine"
+    both = {**upset, "findings": {**upset["findings"], "treatment_not_helped": False}}
+    assert assess(KB, parse_case(KB, both))["next_question"] is None
+
+
+def test_a_treatment_that_has_not_helped_raises_acne_to_routine_with_its_reason() -> None:
+    case: dict[str, Any] = {
+        "age_years": 16,
+        "locations": ["forehead", "nose", "cheeks"],
+        "count": "many",
+        "colour": "white",
+        "findings": {"acne": True, "squeeze_contents": True, "pus": False},
+    }
+    before = assess(KB, parse_case(KB, case))
+    assert before["conditions"][0]["id"] == "closed_comedones"
+    assert before["triage"]["level"] == "self_care"
+    tried = {**case, "findings": {**case["findings"], "treatment_not_helped": True}}
+    after = assess(KB, parse_case(KB, tried))
+    assert after["triage"]["level"] == "routine"
+    assert any("Pharmacy acne treatment has not helped" in r for r in after["triage"]["reasons"])
+    # advice-only: the differential is the same
+    assert [c["id"] for c in after["conditions"]] == [c["id"] for c in before["conditions"]]

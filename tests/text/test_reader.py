@@ -740,6 +740,28 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ),
         ("a second round of Fraxel for my acne scars", {"recent_skin_procedure": True}, []),
         ("They're unsightly and people do stare at them", {"emotional_distress": True}, []),
+        # a treatment that has not helped: the phrase carries its own "not"
+        ("Over-the-counter benzoyl peroxide hasn't helped.", {"treatment_not_helped": True}, []),
+        (
+            "the creams I've been given haven't cleared them",
+            {"treatment_not_helped": True},
+            [],
+        ),
+        (
+            "Acne washes and scrubs haven't shifted them",
+            {"treatment_not_helped": True, "acne": True},
+            [],
+        ),
+        (
+            "tried several acne products without any improvement",
+            {"treatment_not_helped": True},
+            [],
+        ),
+        (
+            "They haven't changed, and the cream helped",
+            {"changing": False},
+            ["treatment_not_helped"],
+        ),
         (
             "I popped it and drew out a lump of semi-solid white stuff",
             {"squeeze_contents": True},

@@ -47,7 +47,7 @@ def answer_all(client: TestClient, url: str, choose: Any) -> str:
 
 
 def typical_milia(qid: str, html: str) -> dict[str, Any]:
-    if qid.startswith("q_rf_"):
+    if qid.startswith("q_rf_") or qid == "q_before_result":
         return {"none": "1"}
     if qid == "q_locations":
         return {"answer": ["under_eyes", "cheeks"]}
@@ -61,8 +61,6 @@ def typical_milia(qid: str, html: str) -> dict[str, Any]:
         return {"answer": "6", "unit": "months"}
     if qid in ("q_firm", "q_dome_shaped", "q_squeeze_nothing"):
         return {"answer": "yes"}
-    if qid == "q_emotional_distress":
-        return {"answer": "no"}
     return {"dont_know": "1"}
 
 
@@ -218,9 +216,10 @@ def test_the_wording_follows_whose_bumps_they_are(client: TestClient) -> None:
         },
     }
     iid = client.post("/api/v1/interviews", json={"case": case}).json()["id"]
-    assert "Do the bumps upset you" in client.get(f"/check/{iid}?whose=me").text
-    assert "upset your child" in client.get(f"/check/{iid}?whose=child").text
-    assert "upset them" in client.get(f"/check/{iid}?whose=other").text
+    assert "does either of these apply to you?" in client.get(f"/check/{iid}?whose=me").text
+    assert "apply to your child?" in client.get(f"/check/{iid}?whose=child").text
+    other = client.get(f"/check/{iid}?whose=other").text
+    assert "Before the result: does either of these apply?" in other
 
 
 def test_the_words_are_shown_and_a_misreading_can_be_corrected(client: TestClient) -> None:

@@ -192,6 +192,8 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         table = np.stack([p, 1 - p], axis=1)
         out.append(Candidate(_yes_no(fid, spec), table, _known(spec.answerable)))
     for group in kb.questions.groups:
+        if group.ask_last:
+            continue  # asked once before stopping (_last_question), never for information
         open_ = group_open(group, case)
         if open_:
             table = joint_table([p_finding[:, col_of[f]] for f in open_])
@@ -432,12 +434,19 @@ def _escalation_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str
 
 
 def _last_question(kb: KnowledgeBase, case: Case, asked: int) -> dict[str, Any] | None:
-    """A finding marked ``ask_last`` (e.g. distress), asked once before stopping."""
+    """Asked once before stopping: a finding marked ``ask_last``, then a group marked
+    ``ask_last`` (distress, a treatment that has not helped) with its members still open."""
     for fid, spec in kb.findings.findings.items():
         if spec.ask_last is None or case.answered(f"findings.{fid}"):
             continue
         if holds(spec.ask_last, case):
             return _with_progress(_yes_no(fid, spec), asked, 1)
+    for group in kb.questions.groups:
+        if not group.ask_last:
+            continue
+        members = group_open(group, case)
+        if members:
+            return _with_progress(group_question(kb, group, members), asked, 1)
     return None
 
 

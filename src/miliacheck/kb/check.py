@@ -435,8 +435,17 @@ def _check_groups(kb: KnowledgeBase, fids: set[str], lids: set[str]) -> Iterator
             spec = kb.findings.findings.get(m.finding)
             if spec is None:
                 yield Problem("error", where, f"unknown finding {m.finding!r}")
-            elif spec.red_flag or spec.advice_only:
-                yield Problem("error", where, f"{m.finding!r} is a red flag or advice-only")
+            elif spec.red_flag:
+                yield Problem("error", where, f"{m.finding!r} is a red flag (the screen asks it)")
+            elif spec.advice_only != g.ask_last:
+                # an ask-last group holds only advice-only findings, and only it may
+                yield Problem(
+                    "error",
+                    where,
+                    f"{m.finding!r} is advice-only: only an ask_last group holds those"
+                    if spec.advice_only
+                    else f"{m.finding!r} is not advice-only: an ask_last group holds only those",
+                )
             if m.finding in seen:
                 yield Problem("error", where, f"{m.finding!r} is already in {seen[m.finding]!r}")
             seen[m.finding] = g.id

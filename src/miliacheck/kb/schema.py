@@ -272,6 +272,9 @@ class QuestionGroup(_Frozen):
     why: str
     members: tuple[GroupMember, ...]
     answerable: Sourced | None = None  # P(a person can answer); absent: always
+    # Asked once before the interview stops, never for information (its findings are
+    # advice-only: they change the care level, not the diagnosis).
+    ask_last: bool = False
 
 
 class Region(_Frozen):

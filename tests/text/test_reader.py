@@ -560,10 +560,31 @@ def test_a_size_of_a_mark_or_patch_beside_the_bumps_is_not_theirs() -> None:
         ("small bumps down there, is it herpes?", ["genitals"]),
         ("bumps on my thighs and down there", ["legs", "genitals"]),
         ("a speck under his gum line. I can feel something hard down there.", ["inside_mouth"]),
+        # "both cheeks" says the place as well as the pattern (it once said only the pattern)
+        ("tiny bumps on both cheeks", ["cheeks"]),
     ],
 )
 def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> None:
     assert stated(text)["locations"] == places
+
+
+@pytest.mark.parametrize(
+    ("text", "symmetrical"),
+    [
+        ("tiny bumps on both cheeks", True),
+        ("blackheads and little plugs on both my cheeks", True),
+        ("white spots on the backs of both hands", True),
+        ("yellow patches at the inner corners of both upper eyelids", True),
+        ("small yellowish bumps around both eyes", True),
+        # a list of two places, not a pair
+        ("bumps on both my nose and chin", None),
+        ("bumps on my cheeks", None),
+    ],
+)
+def test_a_pair_of_sites_said_with_both_is_symmetrical(text: str, symmetrical: bool | None) -> None:
+    got = stated(text)
+    assert got["locations"]
+    assert got.get("findings.symmetrical") == ([True] if symmetrical else None)
 
 
 @pytest.mark.parametrize(
@@ -740,6 +761,19 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
         ),
         ("a second round of Fraxel for my acne scars", {"recent_skin_procedure": True}, []),
         ("They're unsightly and people do stare at them", {"emotional_distress": True}, []),
+        # bumps on a red patch or base: the skin around them is red as well
+        (
+            "clusters of white spots on a red base behind his ear",
+            {"on_raised_patch": True, "red_around": True},
+            [],
+        ),
+        (
+            "tiny yellowish spots, each sitting on a blotchy red patch",
+            {"on_raised_patch": True, "red_around": True},
+            [],
+        ),
+        ("blisters and pus spots on red skin", {"red_around": True}, []),
+        ("there's no red patch around them", {"on_raised_patch": False}, ["red_around"]),
         # a treatment that has not helped: the phrase carries its own "not"
         ("Over-the-counter benzoyl peroxide hasn't helped.", {"treatment_not_helped": True}, []),
         (

@@ -474,6 +474,18 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             if key == "fever" and _temperature_below_fever(text, end):
                 negated = True  # "a temp of 37.8": measured, and below 38 °C
             item(f"findings.{key}", not negated, start, end, _unless_asked(ent, certainty))
+            if key == "on_raised_patch" and not negated and RED_PATCH.search(ent.text):
+                # bumps on a red patch or base: the skin around them is red too
+                out.append(
+                    Understood(
+                        "findings.red_around",
+                        True,
+                        ent.text,
+                        start,
+                        end,
+                        _unless_asked(ent, certainty),
+                    )
+                )
         elif label == "FIXED":
             fid, value = key.split("=")
             item(f"findings.{fid}", value == "true", start, end, _unless_asked(ent, certainty))
@@ -492,6 +504,12 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
                 if key == "nappy_area" and not _a_young_child(whose, out):
                     key = "other"  # an adult's bottom is not a nappy area
                 item("locations", key, start, end)
+                if _both_sides(text, ent) and not any(
+                    u.field == "findings.symmetrical" for u in out
+                ):
+                    out.append(
+                        Understood("findings.symmetrical", True, ent.text, start, end, CERTAIN)
+                    )
         elif label == "REGION":
             # "on my face": somewhere on the face; not "face wash" nor "body lotion"
             after = re.findall(r"[a-z']+", text[end : end + 20].lower())[:1]
@@ -524,6 +542,25 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))
+
+
+# "on both my cheeks", "the backs of both hands": a pair of sites said with "both".
+BOTH_BEFORE = re.compile(
+    r"\b(?:both|either)\s+(?:(?:my|her|his|their|your|our|the|upper|lower|inner|outer)\s+)*$",
+    re.I,
+)
+RED_PATCH = re.compile(r"\b(?:red|reddish|pink|blotch|blotchy)\b", re.I)
+
+
+def _both_sides(text: str, ent: Span) -> bool:
+    """A site said of both sides ("on both my cheeks", "around both eyes") is symmetrical.
+    "both my nose and chin" is a list, not a pair: the site word must be plural."""
+    words = ent.text.lower().split()
+    if "both" in words:
+        return True
+    if not (words[-1].endswith("s") or words[-1] == "feet"):
+        return False
+    return bool(BOTH_BEFORE.search(text[max(0, ent.start_char - 40) : ent.start_char]))
 
 
 def _swollen_eyelid(text: str, out: list[Understood], lex: Any) -> list[Understood]:

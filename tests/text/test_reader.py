@@ -919,6 +919,20 @@ def test_how_long_they_have_been_there_is_still_read() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "The pharmacist suggested an ointment, but a few days of it made no difference to the bump",
+        "after two weeks of antibiotics the lump is still there",
+        "six weeks of the cream and the spots are no better",
+    ],
+)
+def test_how_long_a_treatment_was_used_is_neither_duration_nor_count(text: str) -> None:
+    got = stated(text)
+    assert "duration_days" not in got
+    assert got.get("count", ["one"]) == ["one"]  # "two weeks of ..." is no count of two
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         # a phrase with its own negation negates nothing after it

@@ -388,6 +388,9 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         item("duration_days", "since_birth", m.start(), m.end())
     for m in DURATION.finditer(text):
         n = _number(m.group(1), numbers)
+        if n is not None and _a_treatments_course(text, m, lex):
+            taken.append((m.start(), m.end()))  # not a count either ("two weeks of ...")
+            continue
         if n is None or _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
             continue
         if _writers_own(text, m, whose) or _not_a_time_span(text, m):
@@ -948,6 +951,15 @@ def _not_a_time_span(text: str, m: re.Match[str]) -> bool:
         return True
     after = re.findall(r"[\w']+", text[m.end() : m.end() + 12].lower())[:1]
     return re.fullmatch(r"(?:just\s+)?(?:one|a)\s+day", said) is not None and after != ["ago"]
+
+
+def _a_treatments_course(text: str, m: re.Match[str], lex: Any) -> bool:
+    """ "a few days of it made no difference", "two weeks of antibiotics": how long a
+    treatment was used, not how long the bumps have been there."""
+    treated = "|".join(re.escape(str(w)) for w in lex.get("duration_of_a_treatment", []))
+    return (
+        bool(treated) and re.match(rf"\s+of\s+(?:{treated})\b", text[m.end() :], re.I) is not None
+    )
 
 
 def _about_the_bumps(text: str, m: re.Match[str], lex: Any) -> bool:

@@ -569,6 +569,49 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
 
 
 @pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # an apostrophe lost to a space (R255)
+        ("It used to hurt, but now it doesn t hurt", {"painful": False}, []),
+        # a doctor's questions with the answers in brackets (R238): asked, not said
+        (
+            "She asked: How many spots? (A few.) Are the mother's nipples sore? (No.) Has the "
+            "baby recently been on antibiotics? (No.)",
+            {},
+            ["painful", "new_medicine"],
+        ),
+        # coming back, said as how often (R241, R247, R251)
+        ("My son gets styes on his eyes frequently.", {"recurring": True}, []),
+        ("I have this regularly now, and now it is back.", {"recurring": True}, []),
+        ("white patches in his mouth. He cries more frequently than usual.", {}, ["recurring"]),
+        # one bump that came up overnight is no crop (R256); many that did are
+        (
+            "I have this weird bump in between my eyebrows that happened overnight",
+            {},
+            ["appeared_in_crops"],
+        ),
+        (
+            "Lots of tiny white bumps came up overnight on his chest",
+            {"appeared_in_crops": True},
+            [],
+        ),
+    ],
+)
+def test_the_ninth_batch_of_real_questions(
+    text: str, present: dict[str, bool], absent: list[str]
+) -> None:
+    got = stated(text)
+    for fid, value in present.items():
+        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
+    for fid in absent:
+        assert f"findings.{fid}" not in got, fid
+
+
+def test_between_the_eyebrows_is_the_forehead() -> None:
+    assert stated("a weird bump in between my eyebrows")["locations"] == ["forehead"]
+
+
+@pytest.mark.parametrize(
     ("text", "symmetrical"),
     [
         ("tiny bumps on both cheeks", True),

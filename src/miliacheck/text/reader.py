@@ -246,6 +246,10 @@ RED_SWOLLEN = re.compile(
 EYE_WORD = re.compile(r"\b(?:eye ?lids?|lids?|eyes?)\b", re.I)
 APOSTROPHES = str.maketrans({"`": "'", "\u2019": "'", "\u2018": "'", "\u00b4": "'"})
 BROKEN_APOSTROPHE = re.compile(r"(?<=[a-z])(?:\?|í)(?=(?:t|s|re|ve|ll|d|m)\b)", re.I)
+SPACED_APOSTROPHE = re.compile(
+    r"\b((?:do|does|did|is|are|was|were|has|have|had|ca|could|would|should|wo|must|need)n) (t)\b",
+    re.I,
+)
 MY_PLACE_AFTER = re.compile(
     r"\s*(?:[\w'-]+\s+){0,2}?(?:on|around|in|at|near|by) my\b"
     r"(?!\s+(?:[\w-]+'s|[\w-]+s'|baby|son|daughter|child|kid|boy|girl|little|toddler)\b)",
@@ -317,6 +321,8 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
     text = text[:MAX_TEXT].translate(APOSTROPHES)  # "don`t", "don’t": one length, one meaning
     # a curly apostrophe lost to a page's encoding ("won?t", "donít"): one length too
     text = BROKEN_APOSTROPHE.sub("'", text)
+    # ... or lost to a space ("doesn t hurt", "don t itch"): one length too
+    text = SPACED_APOSTROPHE.sub(r"\1'\2", text)
     lex = kb.lexicon
     numbers = {str(k): float(v) for k, v in lex["numbers"].items()}
     out: list[Understood] = []
@@ -542,6 +548,9 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             at = (single.start(), single.end())
             sure_one = UNCERTAIN if _hedged(text, *at, lex) else CERTAIN
             out.append(Understood("count", "one", single.group(0), *at, sure_one))
+    if not PLURAL.search(text) and any(u.field == "count" and u.value == "one" for u in out):
+        # one bump that came up "suddenly" or "overnight" is no crop of many
+        out = [u for u in out if u.field != "findings.appeared_in_crops"]
     if whose is None and re.search(r"\b(i|i'm|im|my|me)\b", text, re.I):
         out.append(Understood("whose", "me", "", 0, 0, CERTAIN))
     return sorted(_one_value(out, "colour"), key=lambda u: (u.start, u.field))
@@ -905,10 +914,13 @@ def _clause(text: str, start: int, end: int) -> str:
 
 
 QUESTION = re.compile(
-    r"^\W*(?:are|is|do|does|did|could|can|will|would|should|might|may)\s+"
-    r"(?:they|these|those|it|this|the|my|his|her|their|its)\b",
+    r"^\W*(?:are|is|do|does|did|could|can|will|would|should|might|may|has|have|was|were)\s+"
+    r"(?:they|these|those|it|this|the|my|his|her|their|its|she|he)\b",
     re.I,
 )
+# Where a question begins inside a sentence the sentencizer did not split: after an
+# answer in brackets ("(Yes.) Are the mother's nipples sore?") or a colon.
+QUESTION_START = re.compile(r".*(?:[.!?]\)?|\)|:)\s+", re.S)
 
 
 def _unless_asked(ent: Span, certainty: str) -> str:
@@ -917,7 +929,15 @@ def _unless_asked(ent: Span, certainty: str) -> str:
     sentence = ent.sent.text.strip()
     if sentence.endswith("?") and QUESTION.match(sentence):
         return UNCERTAIN
-    return certainty
+    # a question inside a longer run: "(Yes.) Are the mother's nipples sore? (No.)"
+    text = ent.doc.text
+    after = re.match(r"[^.!?]*\?", text[ent.end_char : ent.sent.end_char])
+    if after is None:
+        return certainty
+    before = text[ent.sent.start_char : ent.start_char]
+    start = QUESTION_START.match(before)
+    asked = before[start.end() :] if start else before
+    return UNCERTAIN if QUESTION.match(asked) else certainty
 
 
 def _there_points_back(doc: Any, ent: Span) -> bool:

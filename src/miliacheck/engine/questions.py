@@ -434,13 +434,8 @@ def _escalation_question(kb: KnowledgeBase, case: Case, post: Array) -> dict[str
 
 
 def _last_question(kb: KnowledgeBase, case: Case, asked: int) -> dict[str, Any] | None:
-    """Asked once before stopping: a finding marked ``ask_last``, then a group marked
-    ``ask_last`` (distress, a treatment that has not helped) with its members still open."""
-    for fid, spec in kb.findings.findings.items():
-        if spec.ask_last is None or case.answered(f"findings.{fid}"):
-            continue
-        if holds(spec.ask_last, case):
-            return _with_progress(_yes_no(fid, spec), asked, 1)
+    """Asked once before stopping: a group marked ``ask_last`` (distress, a treatment that
+    has not helped) while a member is open; one member left is a yes/no."""
     for group in kb.questions.groups:
         if not group.ask_last:
             continue

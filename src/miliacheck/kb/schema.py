@@ -208,7 +208,6 @@ class Finding(_Frozen):
     why: str
     red_flag: bool = False
     advice_only: bool = False
-    ask_last: When | None = None  # asked once before the interview stops, when this holds
     background: Sourced
     answerable: Sourced | None = None  # P(a person can answer); absent: always
     # When this finding is present, a bump's true colour (outer key) is seen and reported as

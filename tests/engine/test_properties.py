@@ -228,6 +228,24 @@ def test_distress_is_asked_before_the_interview_stops_and_raises_the_level() -> 
     assert assess(KB, parse_case(KB, both))["next_question"] is None
 
 
+def test_an_eyelid_lump_there_for_three_weeks_is_routine_and_an_unknown_duration_is_not() -> None:
+    case: dict[str, Any] = {
+        "age_years": 30,
+        "locations": ["eyelids"],
+        "count": "one",
+        "size_mm": 5,
+        "colour": "skin",
+        "findings": {"firm": True, "painful": False},
+    }
+    for days, level in ((None, "self_care"), (10, "self_care"), (21, "routine"), (90, "routine")):
+        c = case if days is None else {**case, "duration_days": days}
+        r = assess(KB, parse_case(KB, c))
+        assert r["conditions"][0]["id"] == "hordeolum_chalazion", days
+        assert r["triage"]["level"] == level, days
+        if level == "routine":
+            assert any("three weeks or more" in x for x in r["triage"]["reasons"])
+
+
 def test_a_treatment_that_has_not_helped_raises_acne_to_routine_with_its_reason() -> None:
     case: dict[str, Any] = {
         "age_years": 16,

@@ -75,6 +75,17 @@ def test_a_rule_naming_an_unknown_site_to_leave_out_is_an_error(tmp_path: Path) 
     assert any("foreheed" in p.message for p in problems)
 
 
+def test_a_floor_that_needs_a_long_duration_is_an_error(tmp_path: Path) -> None:
+    # an unknown duration would lower it; a long duration raises only through escalations
+    problems = _problems_with(
+        tmp_path,
+        "triage.yaml",
+        "when: {age_lt: 0.25, any_findings_true: [fever, unwell]}",
+        "when: {age_lt: 0.25, any_findings_true: [fever, unwell], duration_gte: 3}",
+    )
+    assert any("duration_gte" in p.message for p in problems)
+
+
 def test_a_knowledge_file_naming_a_vignette_id_is_an_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     path = root / "conditions" / "milia_primary.yaml"

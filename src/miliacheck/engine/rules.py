@@ -27,6 +27,10 @@ def holds(when: When, case: Case) -> bool:
         return False
     if when.not_only_locations and _only_at(case, when.not_only_locations):
         return False
+    if when.duration_gte is not None and not (
+        case.duration_days is not None and case.duration_days >= when.duration_gte
+    ):
+        return False
     return not (when.sex is not None and case.sex != when.sex)
 
 

@@ -376,6 +376,11 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[Problem]:
     lids = set(kb.questions.locations["labels"])
     for rule in kb.triage.floors:
         yield from _check_when(rule.when, fids, lids, f"triage.{rule.id}")
+        if rule.when.duration_gte is not None:
+            # an unknown duration would lower such a floor: floors count the unknown
+            # toward safety (began_from_day does), so a long duration raises only through
+            # a condition's escalation
+            yield Problem("error", f"triage.{rule.id}", "a floor may not need duration_gte")
         if rule.points_to is not None and rule.points_to not in kb.conditions:
             yield Problem(
                 "error", f"triage.{rule.id}.points_to", f"unknown condition {rule.points_to!r}"

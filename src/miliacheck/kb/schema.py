@@ -87,6 +87,9 @@ class When(_Frozen):
     # Not only at these sites: holds unless the places are known and all among them (an
     # unknown place counts as possibly elsewhere).
     not_only_locations: tuple[str, ...] = ()
+    # The bumps have been there at least this many days (holds only when the duration is
+    # known: "not better within a few weeks").
+    duration_gte: float | None = Field(default=None, gt=0)
 
 
 class Rule(_Provenanced):

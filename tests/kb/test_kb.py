@@ -86,6 +86,20 @@ def test_a_floor_that_needs_a_long_duration_is_an_error(tmp_path: Path) -> None:
     assert any("duration_gte" in p.message for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("newborn: [0.0192, 0.0767]", "newborn: [0.02, 0.0767]", "not where the bin before"),
+        ("newborn: [0.0192, 0.0767]", "newborn: [0.0192, 0.0192]", "is empty"),
+    ],
+)
+def test_age_bands_with_a_gap_or_an_empty_band_are_an_error(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    problems = _problems_with(tmp_path, "manifest.yaml", old, new)
+    assert any(p.where == "manifest.age_bands.newborn" and message in p.message for p in problems)
+
+
 def test_a_knowledge_file_naming_a_vignette_id_is_an_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     path = root / "conditions" / "milia_primary.yaml"

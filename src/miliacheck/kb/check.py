@@ -76,6 +76,7 @@ def check(
 ) -> list[Problem]:
     """All problems of ``kb``. ``vignette_ids`` defaults to the ids in the known vignette files."""
     out: list[Problem] = []
+    out += _check_bins(kb)
     out += _check_sources(kb)
     out += _check_colour_seen(kb)
     out += _check_findings_seen(kb)
@@ -87,6 +88,31 @@ def check(
     ids = set(vignette_ids) if vignette_ids is not None else _known_vignette_ids()
     out += _check_no_vignette_ids(kb, ids)
     return out
+
+
+def _check_bins(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Age bands and size, duration and onset bins: each [from, to) and each starting where
+    the one before it ends, so every age or value falls in exactly one (a gap or overlap
+    would silently give a baby the wrong band's priors)."""
+    m = kb.manifest
+    named = {
+        "age_bands": m.age_bands,
+        "size_bins": m.size_bins,
+        "duration_bins": m.duration_bins,
+        "onset_bins": m.onset_bins,
+    }
+    for name, bins in named.items():
+        end: float | None = None
+        for key, (lo, hi) in bins.items():
+            if not lo < hi:
+                yield Problem("error", f"manifest.{name}.{key}", f"[{lo}, {hi}) is empty")
+            if end is not None and lo != end:
+                yield Problem(
+                    "error",
+                    f"manifest.{name}.{key}",
+                    f"starts at {lo}, not where the bin before it ends ({end})",
+                )
+            end = hi
 
 
 def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:

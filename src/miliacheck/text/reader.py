@@ -84,8 +84,9 @@ def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
 
 def _build(lexicon: Any) -> Language:
     nlp = spacy.blank("en")
-    # An ellipsis ends a sentence as a full stop does ("no discomfort...\nI'm anxious").
-    punct = [*Sentencizer.default_punct_chars, "...", "....", "…"]
+    # An ellipsis ends a sentence as a full stop does ("no discomfort...\nI'm anxious"),
+    # also a forum's two dots ("no idea what it is.. it hurts so badly").
+    punct = [*Sentencizer.default_punct_chars, "..", "...", "....", "…"]
     nlp.add_pipe("sentencizer", config={"punct_chars": punct})
     ruler = nlp.add_pipe(
         "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from miliacheck.engine.case import Case, parse_case
-from miliacheck.engine.evidence import bin_index, log_prior, onset_days, posterior
+from miliacheck.engine.evidence import bin_index, evidence, log_prior, onset_days, posterior
 from miliacheck.kb.load import KnowledgeBase
 from miliacheck.kb.schema import COLOURS, COUNTS
 
@@ -108,7 +108,8 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
     # findings whose chance differs by profile (weak immunity in adults' facial molluscum).
     n_prof = t.p_profile.shape[1]
     coupled = [m.finding_ids[c] for c in t.coupled]
-    if case.locations is not None or set(coupled) & set(case.findings):
+    long_coupled = case.duration_days is not None and t.duration_coupled
+    if case.locations is not None or set(coupled) & set(case.findings) or long_coupled:
         net.add_edge("D", "S")
         cpds.append(TabularCPD("S", n_prof, t.p_profile.T, evidence=["D"], evidence_card=[k]))
     # A finding the skin makes harder to see (redness on brown or black skin): whether it is
@@ -183,7 +184,20 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
     if case.size_mm is not None:
         child("size", t.p_size, bin_index(kb.manifest.size_bins, case.size_mm))
     if case.duration_days is not None:
-        child("duration", t.p_duration, bin_index(kb.manifest.duration_bins, case.duration_days))
+        b = bin_index(kb.manifest.duration_bins, case.duration_days)
+        if long_coupled:
+            # a pattern that lasts differently (a stye days, a chalazion months): the
+            # duration is a child of the hidden profile too
+            p = t.p_profile_duration.reshape(k * n_prof, -1)  # row d * P + s
+            net.add_edges_from([("D", "duration"), ("S", "duration")])
+            cpds.append(
+                TabularCPD(
+                    "duration", p.shape[1], p.T, evidence=["D", "S"], evidence_card=[k, n_prof]
+                )
+            )
+            evidence["duration"] = b
+        else:
+            child("duration", t.p_duration, b)
         onset = onset_days(kb, case)
         if onset is not None:
             child("onset", t.p_onset, bin_index(kb.manifest.onset_bins, onset))
@@ -224,6 +238,48 @@ def test_posterior_equals_pgmpy_with_a_finding_coupled_to_the_site_pattern(
         np.testing.assert_allclose(
             posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
         )
+
+
+def test_posterior_equals_pgmpy_when_a_pattern_lasts_differently(kb: KnowledgeBase) -> None:
+    """A stye lasts days and a chalazion months: the duration, the findings that go with
+    each pattern and the sites are mixed over the hidden pattern together."""
+    pytest.importorskip("pgmpy")
+    assert kb.model.at(30).duration_coupled, "no pattern with its own duration left to test"
+    rng = random.Random(23)
+    for _ in range(15):
+        raw = _random_case(kb, rng)
+        raw["age_years"] = rng.choice([6, 30, 55])
+        raw["duration_days"] = rng.choice([2, 20, 120, 400])
+        raw.setdefault("findings", {})["painful"] = rng.random() < 0.5
+        if rng.random() < 0.7:
+            raw["locations"] = ["eyelids"]
+        case = parse_case(kb, {k: v for k, v in raw.items() if k != "dont_know"})
+        np.testing.assert_allclose(
+            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
+        )
+
+
+def test_how_long_an_eyelid_lump_has_been_there_weighs_with_how_it_feels(
+    kb: KnowledgeBase,
+) -> None:
+    """Months count for a painless eyelid lump (a chalazion) more than for a painful one (a
+    stye, which clears in one or two weeks): the duration is read with the pattern."""
+    i = kb.model.ids.index("hordeolum_chalazion")
+
+    def months_lr(painful: bool) -> float:
+        case = parse_case(
+            kb,
+            {
+                "age_years": 40,
+                "locations": ["eyelids"],
+                "duration_days": 120,
+                "findings": {"painful": painful},
+            },
+        )
+        item = next(e for e in evidence(kb, case) if e.field == "duration_days")
+        return float(np.exp(item.loglik[i]))
+
+    assert months_lr(False) > 2 * months_lr(True)
 
 
 def test_posterior_equals_pgmpy_for_babies(kb: KnowledgeBase) -> None:

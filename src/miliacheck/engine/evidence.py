@@ -54,8 +54,9 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     index = {f: i for i, f in enumerate(m.finding_ids)}
     coupled = set(t.coupled)
     # A finding whose chance differs by site profile is weighed in a chain, in column
-    # order: each item is P(value | condition, the coupled findings before it), and the
-    # sites come last, given them all; the items still multiply to the exact joint.
+    # order: each item is P(value | condition, the coupled findings before it), then the
+    # duration when patterns last differently, and the sites come last, given them all;
+    # the items still multiply to the exact joint.
     profile = lg["lw"]  # log P(profile, coupled findings so far | condition)
     hidden = m.seen_shares(case.findings)
     for fid, value in sorted(case.findings.items(), key=lambda kv: index[kv[0]]):
@@ -75,6 +76,11 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
         if col in hidden:
             label += f" ({_seen_on(kb, case)})"
         out.append(Evidence(f"findings.{fid}", value, label, ll, spec.red_flag))
+    duration: Evidence | None = None
+    if case.duration_days is not None:
+        # a pattern that lasts differently (a stye days, a chalazion months) joins the chain
+        # before the sites: P(duration | condition, the coupled findings)
+        duration, profile = _how_long(kb, case, t, profile)
     if case.locations is not None or case.regions:
         out.append(_where(kb, case, lg, profile))
     if case.colour is not None:
@@ -89,16 +95,30 @@ def evidence(kb: KnowledgeBase, case: Case) -> list[Evidence]:
     if case.size_mm is not None:
         ll = lg["size"][:, bin_index(kb.manifest.size_bins, case.size_mm)]
         out.append(Evidence("size_mm", case.size_mm, f"About {case.size_mm:g} mm across", ll))
-    if case.duration_days is not None:
-        ll = lg["duration"][:, bin_index(kb.manifest.duration_bins, case.duration_days)]
-        text = f"There for {_days_text(case.duration_days)}"
-        onset = onset_days(kb, case)
-        if onset is not None:
-            # In a baby the same number also says at what age the bumps began.
-            ll = ll + lg["onset"][:, bin_index(kb.manifest.onset_bins, onset)]
-            text += f", so they began at {_days_text(round(onset))} old"
-        out.append(Evidence("duration_days", case.duration_days, text, ll))
+    if duration is not None:
+        out.append(duration)
     return out
+
+
+def _how_long(kb: KnowledgeBase, case: Case, t: Tables, profile: Array) -> tuple[Evidence, Array]:
+    """The duration's evidence, and the profile chain with it (unchanged when no condition's
+    patterns last differently). In a baby the same number also says at what age the bumps
+    began (not coupled to a pattern)."""
+    assert case.duration_days is not None
+    lg = t.logs
+    b = bin_index(kb.manifest.duration_bins, case.duration_days)
+    if t.duration_coupled:
+        joint = profile + lg["pd"][:, :, b]
+        ll = _lse(joint) - _lse(profile)
+        profile = joint
+    else:
+        ll = lg["duration"][:, b]
+    text = f"There for {_days_text(case.duration_days)}"
+    onset = onset_days(kb, case)
+    if onset is not None:
+        ll = ll + lg["onset"][:, bin_index(kb.manifest.onset_bins, onset)]
+        text += f", so they began at {_days_text(round(onset))} old"
+    return Evidence("duration_days", case.duration_days, text, ll), profile
 
 
 def colour_seen(kb: KnowledgeBase, case: Case) -> tuple[Array, str]:
@@ -142,7 +162,7 @@ def _seen_on(kb: KnowledgeBase, case: Case) -> str:
 
 
 def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
-    """P(site profile | condition, the case's coupled findings and sites): (K, P)."""
+    """P(site profile | condition, the case's coupled findings, duration and sites): (K, P)."""
     m = kb.model
     t = m.at(case.age_years)
     joint = t.logs["lw"]  # log P(profile, the coupled findings | condition)
@@ -151,6 +171,8 @@ def profile_posterior(kb: KnowledgeBase, case: Case) -> Array:
         col = m.finding_ids.index(fid)
         if col in t.coupled:
             joint = joint + _given_profile(t.logs, col, value, t, seen.get(col))
+    if case.duration_days is not None and t.duration_coupled:
+        joint = joint + t.logs["pd"][:, :, bin_index(kb.manifest.duration_bins, case.duration_days)]
     if case.locations is not None or case.regions:
         joint = joint + _sites_by_profile(kb, case, t.logs)
     out: Array = np.exp(joint - _lse(joint)[:, None])

@@ -172,7 +172,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         "colour": colour_seen(kb, case)[0],
         "count": t.p_count,
         "size_mm": t.p_size,
-        "duration_days": t.p_duration,
+        "duration_days": _duration_chances(kb, case),
     }
     for q in kb.questions.questions:
         path = q.fields[0]
@@ -219,6 +219,17 @@ def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
         out[:, col] = (pi * t.p_profile_finding[:, :, col]).sum(axis=1)
     for col, share in seen.items():  # what the person will see and report
         out[:, col] *= share
+    return out
+
+
+def _duration_chances(kb: KnowledgeBase, case: Case) -> Array:
+    """P(duration bin | condition, what the case says of its pattern): (K, D); a pattern
+    that lasts differently (a stye days, a chalazion months) weighs in as the findings do."""
+    t = kb.model.at(case.age_years)
+    if not t.duration_coupled:
+        return t.p_duration
+    pi = profile_posterior(kb, case)
+    out: Array = (pi[:, :, None] * t.p_profile_duration).sum(axis=1)
     return out
 
 

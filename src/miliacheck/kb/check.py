@@ -157,6 +157,8 @@ def sourced_numbers(kb: KnowledgeBase) -> Iterator[tuple[str, Sourced]]:
                     yield f"{c.id}.{name}.site_profiles[{i}].locations.{key}", s
                 for key, s in prof.findings.items():
                     yield f"{c.id}.{name}.site_profiles[{i}].findings.{key}", s
+                for key, s in prof.duration.items():
+                    yield f"{c.id}.{name}.site_profiles[{i}].duration.{key}", s
 
 
 def _variants(c: Condition) -> list[tuple[str, Likelihoods]]:
@@ -342,6 +344,12 @@ def _check_likelihoods(
         for loc in prof.locations:
             if loc == "other" or (loc not in lids and loc != "default"):
                 yield Problem("error", where, f"bad location {loc!r}")
+        durations = tuple(kb.manifest.duration_bins)
+        for k in prof.duration:
+            if k not in durations:
+                yield Problem("error", f"{where}.duration", f"unknown value {k!r}")
+        if sum(x.p for x in prof.duration.values()) > 1.0001:
+            yield Problem("error", f"{where}.duration", "sums to more than 1")
     shares = sum(prof.weight.p for prof in lk.site_profiles)
     if shares >= 1:
         yield Problem(

@@ -78,7 +78,8 @@ class Tables:
     p_colour: Array  # (K, 7)
     p_count: Array  # (K, 3)
     p_size: Array  # (K, S)
-    p_duration: Array  # (K, D)
+    p_duration: Array  # (K, D) site profiles mixed
+    p_profile_duration: Array  # (K, P, D) P(duration bin | condition, site profile)
     p_onset: Array  # (K, O) age at onset, days of life (babies only)
 
     @cached_property
@@ -89,6 +90,14 @@ class Tables:
         spread = np.where(used[:, :, None], self.p_profile_finding, np.nan)
         diff = np.nanmax(spread, axis=1) - np.nanmin(spread, axis=1)
         return tuple(int(j) for j in np.flatnonzero((diff > 0).any(axis=0)))
+
+    @cached_property
+    def duration_coupled(self) -> bool:
+        """Whether some condition's site profiles last differently (a stye days, a chalazion
+        months): then the duration is mixed over the profiles with the coupled findings."""
+        used = self.p_profile > 0
+        spread = np.where(used[:, :, None], self.p_profile_duration, np.nan)
+        return bool((np.nanmax(spread, axis=1) - np.nanmin(spread, axis=1) > 0).any())
 
     @cached_property
     def logs(self) -> dict[str, Array]:
@@ -107,6 +116,7 @@ class Tables:
             "count": np.log(self.p_count),
             "size": np.log(self.p_size),
             "duration": np.log(self.p_duration),
+            "pd": np.log(self.p_profile_duration),
             "onset": np.log(self.p_onset),
         }
 
@@ -225,6 +235,7 @@ def _tables(
     pn = np.full((rows, len(COUNTS)), 1 / len(COUNTS))
     ps = np.full((rows, len(sizes)), 1 / len(sizes))
     pd = np.full((rows, len(durs)), 1 / len(durs))
+    ppd = np.tile(pd[:, None, :], (1, n_prof, 1))
     onsets = tuple(kb.manifest.onset_bins) or ("any",)
     po = np.full((rows, len(onsets)), 1 / len(onsets))
     for i, lk in enumerate(merged):
@@ -245,7 +256,11 @@ def _tables(
         pc[i] = categorical(lk.colour, COLOURS)
         pn[i] = categorical(lk.count, COUNTS)
         ps[i] = categorical(lk.size, sizes)
-        pd[i] = categorical(lk.duration, durs)
+        ppd[i, :, :] = categorical(lk.duration, durs)
+        for k, prof in enumerate(lk.site_profiles, start=1):
+            if prof.duration:
+                ppd[i, k, :] = categorical(prof.duration, durs)
+        pd[i] = pw[i] @ ppd[i]  # how long, whatever the pattern
         po[i] = categorical(lk.onset, onsets)
     return Tables(
         p_finding=pf,
@@ -256,6 +271,7 @@ def _tables(
         p_count=pn,
         p_size=ps,
         p_duration=pd,
+        p_profile_duration=ppd,
         p_onset=po,
     )
 

@@ -146,6 +146,9 @@ class SiteProfile(_Frozen):
     # P(finding | condition, this profile) for a finding whose chance differs by pattern
     # (weak immunity in adults' facial molluscum); the others as the condition's own.
     findings: dict[str, Sourced] = Field(default_factory=dict)
+    # P(duration bin | condition, this profile) when the pattern lasts differently (a stye
+    # days, a chalazion months); empty: the condition's own duration table.
+    duration: dict[str, Sourced] = Field(default_factory=dict)
 
 
 class Likelihoods(_Frozen):

@@ -345,7 +345,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """234 questions people wrote online, labelled by helpers who never saw the reader.
+    """294 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -360,6 +360,7 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     # R202: "It doesn't hurt" beside "the skin connecting hurts" when the lump is pulled.
     # R208: a baby's temperature "was very high for 2 days" before the rash, now normal;
     # R212: a pimple that "felt painful to touch" months ago and "doesn't hurt at all" now.
+    # R278: "It doesn't hurt (although gets sore if I mess with it)": sore when touched.
     safety_side = {
         "R96:unwell",
         "R99:painful",
@@ -367,6 +368,7 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
         "R202:painful",
         "R208:fever",
         "R212:painful",
+        "R278:painful",
     }
     s = score_narratives(kb, read_jsonl(DATA / "text" / "forum.jsonl"))
     assert set(s["negated_read_as_present"]) <= safety_side, s["negated_read_as_present"]
@@ -687,6 +689,64 @@ def test_published_cases_words_read_as_their_authors_meant(
         assert set(got.get(f"findings.{fid}", [])) == {value}, fid
     for fid in absent:
         assert f"findings.{fid}" not in got, fid
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # a skin check, a worry or a guess is no history of skin cancer (R275, R280, R288)
+        (
+            "Being fair skinned, I have a standing annual appointment for a full body check "
+            "for skin cancer every December.",
+            {"dark_skin": False},
+            ["skin_cancer_history"],
+        ),
+        ("dark irregular patches that might be melanoma", {}, ["skin_cancer_history"]),
+        ("I've heard skin cancer can develop on ears, so I'm worried", {}, ["skin_cancer_history"]),
+        # hair growing back is no bump on the back; a bump that grew back is coming back
+        ("Now my hair is starting to grow back, but I have small white bumps", {}, ["recurring"]),
+        ("She scratched part of it off but it grew back even bigger", {"recurring": True}, []),
+        # red at first, then black, is a change of colour (R266)
+        (
+            "small lumps like pimples. Initially red, but eventually turned black.",
+            {"changing": True},
+            [],
+        ),
+        # tenderness is pain (R277); feeling harder is firm (R293)
+        ("A little tenderness. A faint pulse.", {"painful": True}, []),
+        ("They are starting to feel harder than usual too.", {"firm": True}, []),
+        # staying up late 'frequently' is a cause, not bumps coming back (R285)
+        ("Due to frequently staying up late, I tried to squeeze it", {}, ["recurring"]),
+        # a stye that never really went away is not fading (R265)
+        ("It helped but the stye never really went away.", {"getting_better": False}, []),
+        # suntan lotion is no thick cream; skin that started to peel had no peel (R292)
+        (
+            "I thought I had reapplied suntan lotion. My skin recently started to peel.",
+            {},
+            ["heavy_creams", "recent_skin_procedure"],
+        ),
+    ],
+)
+def test_the_tenth_batch_of_real_questions(
+    text: str, present: dict[str, bool], absent: list[str]
+) -> None:
+    got = stated(text)
+    for fid, value in present.items():
+        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
+    for fid in absent:
+        assert f"findings.{fid}" not in got, fid
+
+
+@pytest.mark.parametrize(
+    ("text", "not_place"),
+    [
+        ("a very painful, hard, red bump on his right butt cheek", "cheeks"),
+        ("Now my hair is starting to grow back, but I have small white bumps", "back"),
+        ("My baby has been putting his fingers in the mouth and drinks less", "hands"),
+    ],
+)
+def test_words_that_name_a_body_part_but_not_the_place(text: str, not_place: str) -> None:
+    assert not_place not in stated(text).get("locations", [])
 
 
 def test_between_the_eyebrows_is_the_forehead() -> None:

@@ -570,6 +570,15 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
     assert stated(text)["locations"] == places
 
 
+def _assert_findings(text: str, present: dict[str, bool], absent: list[str]) -> None:
+    """The words state each ``present`` finding with its value, and none of ``absent``."""
+    got = stated(text)
+    for fid, value in present.items():
+        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
+    for fid in absent:
+        assert f"findings.{fid}" not in got, fid
+
+
 @pytest.mark.parametrize(
     ("text", "present", "absent"),
     [
@@ -612,11 +621,7 @@ def test_places_are_where_the_bumps_are_now(text: str, places: list[str]) -> Non
 def test_the_ninth_batch_of_real_questions(
     text: str, present: dict[str, bool], absent: list[str]
 ) -> None:
-    got = stated(text)
-    for fid, value in present.items():
-        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
-    for fid in absent:
-        assert f"findings.{fid}" not in got, fid
+    _assert_findings(text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -684,11 +689,7 @@ def test_the_ninth_batch_of_real_questions(
 def test_published_cases_words_read_as_their_authors_meant(
     text: str, present: dict[str, bool], absent: list[str]
 ) -> None:
-    got = stated(text)
-    for fid, value in present.items():
-        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
-    for fid in absent:
-        assert f"findings.{fid}" not in got, fid
+    _assert_findings(text, present, absent)
 
 
 @pytest.mark.parametrize(
@@ -730,11 +731,7 @@ def test_published_cases_words_read_as_their_authors_meant(
 def test_the_tenth_batch_of_real_questions(
     text: str, present: dict[str, bool], absent: list[str]
 ) -> None:
-    got = stated(text)
-    for fid, value in present.items():
-        assert set(got.get(f"findings.{fid}", [])) == {value}, fid
-    for fid in absent:
-        assert f"findings.{fid}" not in got, fid
+    _assert_findings(text, present, absent)
 
 
 @pytest.mark.parametrize(

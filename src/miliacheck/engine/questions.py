@@ -25,7 +25,7 @@ from miliacheck.engine.triage import (
     is_must_not_miss,
     usual_care,
 )
-from miliacheck.kb.load import Array, KnowledgeBase
+from miliacheck.kb.load import Array, KnowledgeBase, Tables
 from miliacheck.kb.schema import Finding, QuestionGroup, QuestionSpec, Sourced
 
 NONE_OPTION = "None of these"
@@ -168,11 +168,13 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
     m = kb.model
     t = m.at(case.age_years)
     out: list[Candidate] = []
+    # the case's site pattern, computed once for the findings' and the duration's chances
+    pi = profile_posterior(kb, case) if t.coupled or t.duration_coupled else None
     tables = {
         "colour": colour_seen(kb, case)[0],
         "count": t.p_count,
         "size_mm": t.p_size,
-        "duration_days": _duration_chances(kb, case),
+        "duration_days": _duration_chances(t, pi),
     }
     for q in kb.questions.questions:
         path = q.fields[0]
@@ -181,7 +183,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
         out.append(Candidate(_field_question(kb, q), tables[path], _known(q.answerable)))
     in_group = grouped(kb)
     col_of = {fid: col for col, fid in enumerate(m.finding_ids)}
-    p_finding = finding_chances(kb, case)
+    p_finding = finding_chances(kb, case, pi)
     for fid, col in col_of.items():
         spec = kb.findings.findings[fid]
         if spec.red_flag or spec.advice_only or fid in in_group:
@@ -201,7 +203,7 @@ def candidates(kb: KnowledgeBase, case: Case) -> list[Candidate]:
     return out
 
 
-def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
+def finding_chances(kb: KnowledgeBase, case: Case, pi: Array | None = None) -> Array:
     """P(finding present | condition, what the case says of its site pattern): (K, F).
 
     A finding whose chance differs by site profile (weak immunity in adults' facial
@@ -213,7 +215,8 @@ def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
     seen = kb.model.seen_shares(case.findings)
     if not t.coupled and not seen:
         return t.p_finding
-    pi = profile_posterior(kb, case)
+    if pi is None:
+        pi = profile_posterior(kb, case)
     out = t.p_finding.copy()
     for col in t.coupled:
         out[:, col] = (pi * t.p_profile_finding[:, :, col]).sum(axis=1)
@@ -222,13 +225,12 @@ def finding_chances(kb: KnowledgeBase, case: Case) -> Array:
     return out
 
 
-def _duration_chances(kb: KnowledgeBase, case: Case) -> Array:
-    """P(duration bin | condition, what the case says of its pattern): (K, D); a pattern
-    that lasts differently (a stye days, a chalazion months) weighs in as the findings do."""
-    t = kb.model.at(case.age_years)
-    if not t.duration_coupled:
+def _duration_chances(t: Tables, pi: Array | None) -> Array:
+    """P(duration bin | condition, what the case says of its pattern ``pi``): (K, D); a
+    pattern that lasts differently (a stye days, a chalazion months) weighs in as the
+    findings do."""
+    if not t.duration_coupled or pi is None:
         return t.p_duration
-    pi = profile_posterior(kb, case)
     out: Array = (pi[:, :, None] * t.p_profile_duration).sum(axis=1)
     return out
 

@@ -208,14 +208,17 @@ def _pgmpy_posterior(kb: KnowledgeBase, case: Case) -> np.ndarray:
     return values
 
 
+def _assert_matches_pgmpy(kb: KnowledgeBase, case: Case) -> None:
+    """The engine's posterior equals pgmpy's exact inference on the same model to 1e-9."""
+    np.testing.assert_allclose(posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0)
+
+
 def test_posterior_equals_pgmpy_exact_inference(kb: KnowledgeBase) -> None:
     pytest.importorskip("pgmpy")
     rng = random.Random(2026)
     for _ in range(25):
         case = parse_case(kb, _random_case(kb, rng))
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)
 
 
 def test_posterior_equals_pgmpy_with_a_finding_coupled_to_the_site_pattern(
@@ -235,9 +238,7 @@ def test_posterior_equals_pgmpy_with_a_finding_coupled_to_the_site_pattern(
         else:
             raw.pop("locations", None)
         case = parse_case(kb, {k: v for k, v in raw.items() if k != "dont_know"})
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)
 
 
 def test_posterior_equals_pgmpy_when_a_pattern_lasts_differently(kb: KnowledgeBase) -> None:
@@ -254,9 +255,7 @@ def test_posterior_equals_pgmpy_when_a_pattern_lasts_differently(kb: KnowledgeBa
         if rng.random() < 0.7:
             raw["locations"] = ["eyelids"]
         case = parse_case(kb, {k: v for k, v in raw.items() if k != "dont_know"})
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)
 
 
 def test_how_long_an_eyelid_lump_has_been_there_weighs_with_how_it_feels(
@@ -293,9 +292,7 @@ def test_posterior_equals_pgmpy_for_babies(kb: KnowledgeBase) -> None:
         raw["locations"] = rng.choice([["inside_mouth"], ["nose", "cheeks"], ["chest", "other"]])
         case = parse_case(kb, raw)
         assert onset_days(kb, case) is not None
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)
 
 
 def test_a_babys_duration_also_says_when_the_bumps_began(kb: KnowledgeBase) -> None:
@@ -332,9 +329,7 @@ def test_posterior_equals_pgmpy_when_the_skin_hides_redness(kb: KnowledgeBase) -
         findings.update({"dark_skin": True, "red_around": i % 2 == 0})
         raw["findings"] = findings
         case = parse_case(kb, raw)
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)
 
 
 def test_no_redness_counts_for_less_on_brown_or_black_skin(kb: KnowledgeBase) -> None:
@@ -364,6 +359,4 @@ def test_posterior_equals_pgmpy_when_the_skin_changes_how_colour_is_seen(
         raw["colour"] = rng.choice(["white", "skin", "pink", "red", "brown"])
         raw.setdefault("findings", {})["dark_skin"] = True
         case = parse_case(kb, raw)
-        np.testing.assert_allclose(
-            posterior(kb, case), _pgmpy_posterior(kb, case), atol=1e-9, rtol=0
-        )
+        _assert_matches_pgmpy(kb, case)

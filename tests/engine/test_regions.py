@@ -50,6 +50,8 @@ def test_a_region_is_the_sum_over_every_set_of_its_sites(kb: KnowledgeBase, age:
         ("I use a face wash and have bumps on my chin", []),
         ("my body lotion made no difference to the bumps on my arms", []),
         ("no bumps on my face, only on my back", []),
+        ("tiny white bumps around my mouth for a month", ["around_mouth"]),
+        ("red spots near his mouth and on his chin", ["around_mouth"]),
     ],
 )
 def test_a_region_is_read_from_the_words(kb: KnowledgeBase, text: str, regions: list[str]) -> None:
@@ -97,3 +99,45 @@ def test_the_places_question_puts_the_named_part_of_the_body_first(kb: Knowledge
     assert q["help"].startswith("You said the bumps are on the face")
     plain = assess_json(kb, {"age_years": 30, "findings": case["findings"]})["next_question"]
     assert plain["id"] == "q_locations" and "You said" not in plain["help"]
+
+
+def test_a_region_is_said_in_plain_words(kb: KnowledgeBase) -> None:
+    # "around the eyes", never "on the around the eyes"
+    words = "tiny white bumps around my eyes"
+    case = with_narrative(kb, parse_case(kb, {"age_years": 30, "narrative": words}))[0]
+    where = next(e for e in evidence(kb, case) if e.field == "locations")
+    assert where.text == "Where: somewhere around the eyes"
+    for region in kb.questions.regions.values():
+        assert not region.where.lower().startswith("on the around")
+
+
+def test_a_rule_on_sites_holds_for_a_region_only_when_every_site_of_it_is_named() -> None:
+    from miliacheck.engine.rules import holds
+    from miliacheck.kb.schema import When
+
+    face = When(locations_any=("lips", "chin", "cheeks", "nose", "forehead"))
+    mouth = Case(age_years=8, region_sites=(("lips", "chin", "cheeks"),))
+    assert holds(face, mouth)  # the bumps are at one of the rule's sites, whichever
+    lips_only = When(locations_any=("lips",))
+    assert not holds(lips_only, mouth)  # they may be on the chin: not known to be on the lips
+    assert not holds(face, Case(age_years=8))
+
+
+def test_flat_warts_around_the_mouth_for_years_are_seen_by_a_doctor(kb: KnowledgeBase) -> None:
+    # Patient.info: warts on the face that spread or persist should be seen by a doctor.
+    from miliacheck.service import assess_json
+
+    case = {
+        "age_years": 8,
+        "narrative": "lots of flat skin-coloured bumps around his mouth",
+        "duration_days": 1095,
+        "count": "many",
+        "colour": "skin",
+        "findings": {"flat_topped": True},
+    }
+    r = assess_json(kb, case)
+    assert r["conditions"][0]["id"] == "flat_warts"
+    assert r["triage"]["level"] == "routine"
+    assert any("two years" in reason for reason in r["triage"]["reasons"])
+    r = assess_json(kb, {**case, "duration_days": 60})
+    assert r["triage"]["level"] == "self_care"

@@ -1237,6 +1237,8 @@ def test_eczema_herpeticum_in_a_feverish_very_unwell_child_is_an_emergency() -> 
             "inside_mouth",
         ),
         ("white deposits on the inside of his upper and lower lips", "locations", "inside_mouth"),
+        ("my toddler has tiny white spots all over the throat", "locations", "inside_mouth"),
+        ("a red rash on my throat", "locations", "neck"),
         ("my temperature went higher and my blood pressure dropped", "findings.unwell", True),
     ],
 )
@@ -1365,3 +1367,14 @@ def test_a_relatives_bumps_are_still_family_history_not_recurring() -> None:
     got = stated("My mum had the same thing on her cheeks.")
     assert got.get("findings.family_history") == [True]
     assert "findings.recurring" not in got
+
+
+def test_a_stretch_of_life_is_no_duration_and_no_count() -> None:
+    got = stated("he would get during the first two weeks the occasional red bumps on his cheeks")
+    assert "duration_days" not in got and "count" not in got
+    assert stated("for the last two weeks I have had bumps")["duration_days"] == [14.0]
+
+
+def test_what_came_out_gives_no_colour_to_the_bump() -> None:
+    got = stated("I tried to squeeze it, but only a small white substance came out")
+    assert "colour" not in got and got["findings.squeeze_contents"] == [True]

@@ -54,6 +54,8 @@ class Case:
     # Read from the words only (not case/v1): parts of the body named without the site
     # ("on my face"); the bumps are on at least one site of each, which ones is unknown.
     regions: tuple[str, ...] = ()
+    # each region's sites, in the order of ``regions``
+    region_sites: tuple[tuple[str, ...], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The case as case/v1 JSON (unknowns left out)."""

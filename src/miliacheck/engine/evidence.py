@@ -218,7 +218,7 @@ def _where(kb: KnowledgeBase, case: Case, lg: dict[str, Array], profile: Array) 
     ll = _lse(_sites_by_profile(kb, case, lg) + profile) - _lse(profile)
     labels = kb.questions.locations["labels"]
     where = [labels[loc].lower() for loc in sites]
-    where += [f"somewhere on the {regions[r].label.lower()}" for r in case.regions]
+    where += [f"somewhere {regions[r].where}" for r in case.regions]
     value: list[str] = [*sites, *(f"region:{r}" for r in case.regions)]
     return Evidence("locations", value, f"Where: {', '.join(where)}", ll)
 

@@ -109,7 +109,7 @@ def _region_first(
     named = [kb.questions.regions[r] for r in regions]
     sites = {s for region in named for s in region.sites}
     options = sorted(question["options"], key=lambda o: o["value"] not in sites)
-    said = " and ".join(f"on the {region.label.lower()}" for region in named)
+    said = " and ".join(region.where for region in named)
     help_ = f"You said the bumps are {said}: tick each place there, and any others. "
     return {**question, "options": options, "help": help_ + question["help"]}
 

@@ -13,9 +13,7 @@ def holds(when: When, case: Case) -> bool:
         return False
     if when.any_findings_true and not any(f.get(x) is True for x in when.any_findings_true):
         return False
-    if when.locations_any and not (
-        case.locations is not None and any(loc in case.locations for loc in when.locations_any)
-    ):
+    if when.locations_any and not _at_any(case, when.locations_any):
         return False
     if when.age_lt is not None and not case.age_years < when.age_lt:
         return False
@@ -41,6 +39,14 @@ def may_have_begun_from(case: Case, day: float) -> bool:
         return False
     began = case.began_on_day()
     return began is None or began >= day
+
+
+def _at_any(case: Case, sites: tuple[str, ...]) -> bool:
+    """True when the bumps are known to be at one of ``sites``: a named site, or a region
+    read from the words ("around the mouth") all of whose sites are among them."""
+    if case.locations is not None and any(loc in sites for loc in case.locations):
+        return True
+    return any(all(loc in sites for loc in region) for region in case.region_sites)
 
 
 def _only_at(case: Case, sites: tuple[str, ...]) -> bool:

@@ -288,6 +288,7 @@ class Region(_Frozen):
 
     label: str
     sites: tuple[str, ...]
+    where: str  # said after "the bumps are": "on the face", "around the eyes"
 
 
 class QuestionsFile(_Frozen):

@@ -57,6 +57,7 @@ def with_narrative(
     ]
     if regions and open_sites:
         values["regions"] = tuple(dict.fromkeys(u.value for _, u in regions))
+        values["region_sites"] = tuple(kb.questions.regions[r].sites for r in values["regions"])
         used.update(i for i, _ in regions)
     seen: set[str] = set()
     childs = any(u.field == "whose" and u.value == "child" for u in items)

@@ -401,6 +401,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         if n is None or _overlaps(taken, m.start(), m.end()) or not _about_the_bumps(text, m, lex):
             continue
         if _writers_own(text, m, whose) or _not_a_time_span(text, m):
+            taken.append((m.start(), m.end()))  # a time, not a count ("the first two weeks")
             continue
         certainty = UNCERTAIN if _hedged(text, m.start(), m.end(), lex) else CERTAIN
         item(
@@ -963,11 +964,14 @@ def _writers_own(text: str, m: re.Match[str], whose: str | None) -> bool:
 
 
 def _not_a_time_span(text: str, m: re.Match[str]) -> bool:
-    """A rate ("twice a day", "three times a week", "once a month") or "one day" telling
-    when ("One day I noticed...", without "for" or "ago") is no duration."""
+    """A rate ("twice a day", "three times a week", "once a month"), a stretch of life
+    ("during the first two weeks") or "one day" telling when ("One day I noticed...",
+    without "for" or "ago") is no duration."""
     said = m.group(0).strip().lower()
     if re.search(
-        r"\b(?:once|twice|times|every|per)\s*$", text[max(0, m.start() - 12) : m.start()], re.I
+        r"\b(?:once|twice|times|every|per|first)\s*$",
+        text[max(0, m.start() - 12) : m.start()],
+        re.I,
     ):
         return True
     after = re.findall(r"[\w']+", text[m.end() : m.end() + 12].lower())[:1]

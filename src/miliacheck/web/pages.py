@@ -83,7 +83,7 @@ def mount_pages(app: FastAPI, kb: KnowledgeBase, store: Store) -> None:
         if field == "locations":
             return f"Where: {labels.get(value, value).lower()}"
         if field == "region" and value in kb.questions.regions:
-            return f"Where: somewhere on the {kb.questions.regions[value].label.lower()}"
+            return f"Where: somewhere {kb.questions.regions[value].where}"
         names = {
             "age_years": "Age (years)",
             "duration_days": "How long (days)",

@@ -345,7 +345,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """294 questions people wrote online, labelled by helpers who never saw the reader.
+    """324 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -361,7 +361,11 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     # R208: a baby's temperature "was very high for 2 days" before the rash, now normal;
     # R212: a pimple that "felt painful to touch" months ago and "doesn't hurt at all" now.
     # R278: "It doesn't hurt (although gets sore if I mess with it)": sore when touched.
+    # R305: "I had a sore left eye a month ago" before "It does not pain" (the lump).
+    # R318: "doesn't hurt at all, tho was tender a few days ago".
     safety_side = {
+        "R305:painful",
+        "R318:painful",
         "R96:unwell",
         "R99:painful",
         "R99:eye_swelling_or_vision_change",
@@ -1378,3 +1382,51 @@ def test_a_stretch_of_life_is_no_duration_and_no_count() -> None:
 def test_what_came_out_gives_no_colour_to_the_bump() -> None:
     got = stated("I tried to squeeze it, but only a small white substance came out")
     assert "colour" not in got and got["findings.squeeze_contents"] == [True]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        # the eleventh blind batch (R295-R324)
+        ("I noticed white particles in my baby's mouth", "locations", "inside_mouth"),
+        ("white spots in my son's mouth", "locations", "inside_mouth"),
+        ("tiny bumps on the inside of my infant's mouth", "locations", "inside_mouth"),
+        ("rough, dry bumps that don't itch on her upper arms", "locations", "arms"),
+        ("bumps that don't hurt on my chin", "locations", "chin"),
+        ("hard lumps that cannot be squeezed out like acne", "findings.squeeze_nothing", True),
+        (
+            "small white bumps on my eyelids that drive me crazy",
+            "findings.emotional_distress",
+            True,
+        ),
+        ("he has scaly spots on his forehead", "findings.rough_texture", True),
+        ("they always reappear in the same spots", "findings.recurring", True),
+        ("it drained, but it has since recurred", "findings.recurring", True),
+        ("my son has a white patch on the chin", "findings.patches", True),
+        ("a lump that has become noticeably larger", "findings.growing", True),
+        ("it has not diminished in size at all", "findings.getting_better", False),
+        (
+            "a lump under my cheek with a small red mark around the area",
+            "findings.red_around",
+            True,
+        ),
+        ("a white pimple right below my waterline of the left eye", "locations", "eyelids"),
+        ("drooling and a refusal to eat", "findings.unwell", True),
+    ],
+)
+def test_phrases_from_the_eleventh_batch_are_read(text: str, path: str, value: Any) -> None:
+    assert stated(text).get(path) == [value], stated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no bumps on my face, only on my back",  # the negation is the place's
+        "a small lump on my eyelid towards the corner away from nose",
+        "a red lump on my earlobe; it hurts to lie on that side of my face",
+        "my son has spots like the ones in my mouth",  # the writer's own mouth
+    ],
+)
+def test_places_that_are_not_where_the_bumps_are_stay_unread(text: str) -> None:
+    got = stated(text).get("locations", [])
+    assert not {"cheeks", "nose", "inside_mouth", "face"} & set(got), got

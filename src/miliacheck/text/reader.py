@@ -82,6 +82,26 @@ def _in_negated_list(doc: Any, ent: Any, lex: Any) -> bool:
     return not set(re.findall(r"[a-z']+", after)) & set(neg.get("list_contrast", []))
 
 
+def _place_negated(doc: Any, ent: Any, lex: Any) -> bool:
+    """A negation reaches a place only when no negated finding takes it first: in "bumps
+    that don't itch on her arms" it is the itch's ("no bumps on my face" negates the
+    place)."""
+    if not ent._.negex:
+        return False
+    finds = [
+        e
+        for e in doc.ents
+        if e.end <= ent.start and e.sent == ent.sent and e.label_ in ("FIND", "FIXED")
+    ]
+    if not finds or not finds[-1]._.negex:
+        return True
+    gap = doc[finds[-1].end : ent.start].text.lower()
+    cues = [str(c) for c in lex["negations"]["preceding"]]
+    if any(re.search(rf"(?<![a-z']){re.escape(c)}(?![a-z'])", gap) for c in cues):
+        return True
+    return bool(BUMP_NOUNS.search(gap))
+
+
 def _build(lexicon: Any) -> Language:
     nlp = spacy.blank("en")
     # An ellipsis ends a sentence as a full stop does ("no discomfort...\nI'm anxious"),
@@ -459,10 +479,13 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
 
     timeless = set(lex.get("timeless", []))
     spans = list(taken)  # what the patterns read: the entities below may not overlap it
+    # a place may hold the person's words ("in my son's mouth")
+    at = (whose_item.start, whose_item.end) if whose_item is not None else None
+    places = [s for s in spans if s != at]
     doc = _pipeline(kb)(text)
     for ent in doc.ents:
         start, end = ent.start_char, ent.end_char
-        if ent.label_ != "SEX" and _overlaps(spans, start, end):
+        if ent.label_ != "SEX" and _overlaps(places if ent.label_ == "LOC" else spans, start, end):
             continue
         if ent.label_ == "SEX" and (
             any(u.field == "sex" for u in out) or not _sex_of_whose(ent.text, whose)
@@ -509,7 +532,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             item(f"findings.{similar}", not ent._.negex, start, end, certainty)
         elif label == "LOC":
             # a place is where the bumps are, hedged or not
-            if not ent._.negex and _a_bump_site(text, ent, whose, lex):
+            if not _place_negated(doc, ent, lex) and _a_bump_site(text, ent, whose, lex):
                 if key == "genitals" and _there_points_back(doc, ent):
                     continue
                 if key == "nappy_area" and not _a_young_child(whose, out):
@@ -525,7 +548,11 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
             # "on my face": somewhere on the face; not "face wash" nor "body lotion"
             after = re.findall(r"[a-z']+", text[end : end + 20].lower())[:1]
             thing = set(after) & set(lex.get("region_not_a_site", []))
-            if not ent._.negex and not thing and _a_bump_site(text, ent, whose, lex):
+            if (
+                not _place_negated(doc, ent, lex)
+                and not thing
+                and _a_bump_site(text, ent, whose, lex)
+            ):
                 item("region", key, start, end)
         elif label == "COLOUR":
             if _bumps_colour(text, start, end, lex):
@@ -611,8 +638,9 @@ def _a_bump_site(text: str, ent: Span, whose: str | None, lex: Any) -> bool:
     are someone else's ("a few like that under my eyes"), not where redness is spreading,
     not one in the past ("I used to get blackheads on my nose"), nor in a sentence of
     the past that speaks of no bumps ("a cancer cut out of my back 8 years ago")."""
+    own = re.sub(r"\bmy\s+[\w-]+['’]s\b", " ", ent.text.lower())  # "in my baby's mouth" is hers
     if whose in ("child", "other") and (
-        "my" in ent.text.lower().split() or _just_before(text, ent.start_char, ["my"], 0)
+        "my" in own.split() or _just_before(text, ent.start_char, ["my"], 0)
     ):
         return False
     # a hand that does something is no site: "I can grasp it with my fingers", "using her

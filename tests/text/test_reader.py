@@ -1430,3 +1430,10 @@ def test_phrases_from_the_eleventh_batch_are_read(text: str, path: str, value: A
 def test_places_that_are_not_where_the_bumps_are_stay_unread(text: str) -> None:
     got = stated(text).get("locations", [])
     assert not {"cheeks", "nose", "inside_mouth", "face"} & set(got), got
+
+
+def test_black_is_the_darkest_brown_but_not_a_black_centre_or_a_black_eye() -> None:
+    # the case format has no black: a black bump is pigmented, brown
+    assert stated("a small black bump on my cheek for six months")["colour"] == ["brown"]
+    assert "colour" not in stated("a lump on my back with a little black dot in the middle")
+    assert "colour" not in stated("two styes, it feels like I have two black eyes")

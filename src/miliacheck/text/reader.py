@@ -786,6 +786,11 @@ def _bumps_colour(text: str, start: int, end: int, lex: Any) -> bool:
         return False
     after = re.split(r"[.,;:!?()\n]", text[end : end + 60], maxsplit=1)[0].lower()
     words = re.findall(r"[a-z]+", after)[:3]
+    # "a pea-sized lump with a little black dot in the middle": the centre's colour
+    if re.match(
+        r"\s*(?:dot|dots|point|spot|pore)\s+(?:in|at)\s+the\s+(?:middle|centre|center)\b", after
+    ):
+        return False
     other = [w in lex["colour_of_other"] for w in words]  # a blister's colour is its fluid's
     bumps = [bool(BUMP_NOUNS.fullmatch(w)) and not o for w, o in zip(words, other, strict=True)]
     return any(bumps) or not any(other)

@@ -345,7 +345,7 @@ def test_the_words_never_give_a_lower_level_than_the_labels_where_those_say_soon
 def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     kb: KnowledgeBase,
 ) -> None:
-    """324 questions people wrote online, labelled by helpers who never saw the reader.
+    """354 questions people wrote online, labelled by helpers who never saw the reader.
     Their own spelling and slang ("don`t", "feeling like shit", "a temp of 37.8") found
     gaps the project's own narratives did not; precision and recall are printed by
     `miliacheck eval-text --narratives tests/data/text/forum.jsonl`, not held to the bars
@@ -363,7 +363,9 @@ def test_real_questions_from_the_web_never_read_a_negated_finding_as_present(
     # R278: "It doesn't hurt (although gets sore if I mess with it)": sore when touched.
     # R305: "I had a sore left eye a month ago" before "It does not pain" (the lump).
     # R318: "doesn't hurt at all, tho was tender a few days ago".
+    # R346: "no sensation on the lump itself, though the area around it did hurt".
     safety_side = {
+        "R346:painful",
         "R305:painful",
         "R318:painful",
         "R96:unwell",
@@ -1437,3 +1439,38 @@ def test_black_is_the_darkest_brown_but_not_a_black_centre_or_a_black_eye() -> N
     assert stated("a small black bump on my cheek for six months")["colour"] == ["brown"]
     assert "colour" not in stated("a lump on my back with a little black dot in the middle")
     assert "colour" not in stated("two styes, it feels like I have two black eyes")
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        # the twelfth blind batch (R325-R354)
+        ("no matter how many times I drain it, it keeps coming back", "findings.recurring", True),
+        ("I have no idea why they itch so much", "findings.itchy", True),
+        ("I never saw that before my pregnancy", "findings.pregnant", True),
+        ("I'm done crusting and peeling", "findings.crusting", False),
+        ("red color small pimples below his lips", "locations", "chin"),
+        ("a rash under my arm after radiation", "locations", "armpits"),
+        ("a lump over her right eyebrow", "locations", "other"),
+        ("I'm feeling very scared", "findings.emotional_distress", True),
+        ("the edges are red and it itches", "findings.red_around", True),
+        ("a hard lump on my back but nothing to squeeze out", "findings.squeeze_nothing", True),
+        ("I've had it a year and it's not got any smaller", "findings.getting_better", False),
+        ("a small hard bump (1/2 cm in diameter) under the skin", "size_mm", 5.0),
+        ("It is about .5 cm and pinkish", "size_mm", 5.0),
+        ("it grew back and was a bit larger than before", "findings.growing", True),
+        (
+            "My daughter is 6 weeks old, and I noticed a small lump on her eyebrow",
+            "whose",
+            "child",
+        ),
+    ],
+)
+def test_phrases_from_the_twelfth_batch_are_read(text: str, path: str, value: Any) -> None:
+    assert stated(text).get(path) == [value], stated(text)
+
+
+def test_a_person_named_later_is_not_whose_the_bumps_are_when_the_writer_only_worries() -> None:
+    words = "My 7 year old son has pink spots on his arm. I'm worried my sister will catch them."
+    assert stated(words)["whose"] == ["child"]
+    assert stated("I noticed a small white bump on my cheek")["whose"] == ["me"]

@@ -166,6 +166,9 @@ def _build(lexicon: Any) -> Language:
         own = [p for spec in lexicon["fixed"].values() for p in spec["phrases"]]
         own += [p for phrases in lexicon["findings"].values() for p in phrases]
         pseudo = [str(p) for p in own if cues & set(str(p).split())]
+        if name == "negex":
+            # "no matter how often I drain it", "no idea why they itch": no negation
+            pseudo += [str(p) for p in neg.get("pseudo", [])]
         if name == "hedged":
             # "bigger now, maybe 6 or 7 mm": a hedge before a quantity hedges the quantity
             # (read by pattern with its own hedge test), not the findings around it
@@ -283,8 +286,10 @@ SIZE_RANGE = re.compile(
     r"\b(\d+(?:\.\d+)?)\s*(?:-|to|or|–)\s*(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
     re.I,
 )
+# "5 mm", ".5 cm", "1/2 cm"
 SIZE_ONE = re.compile(
-    r"\b(\d+(?:\.\d+)?)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b", re.I
+    r"(?:(?<![\w.])|\b)(\d+/\d+|\d*\.\d+|\d+)\s*(mm|millimet(?:er|re)s?|cm|centimet(?:er|re)s?)\b",
+    re.I,
 )
 COUNTED = re.compile(
     r"[^\w.;!?]*(?:them\b|(?:of\s+)?(?:[\w'-]+,?\s+){0,5}?(?:bumps?|spots?|dots?|lumps?|cysts?|pimples?|blisters?|things?|marks?|patches|papules|whiteheads|particles|growths|lesions|sores|ones|of them|on (?:my|her|his|their|the))\b)",
@@ -322,6 +327,11 @@ NOTICED = re.compile(r"\b(?:noticed|found|saw|spotted|discovered|got|developed)\
 # the writer, but not as the one asked to be told or helped ("please tell me about lumps")
 FIRST_PERSON = re.compile(
     r"\b(?:i|i'm|im|i've|ive|my|mine|(?<!tell )(?<!help )(?<!advise )(?<!explain to )me)\b", re.I
+)
+WRITER_SAW = re.compile(
+    r"\b(?:i|we)\s+(?:just\s+|have\s+|'ve\s+|had\s+|first\s+)?"
+    r"(?:noticed|found|saw|spotted|discovered|notice|see|felt)\b",
+    re.I,
 )
 THIRD_PERSON = re.compile(r"\b(?:he|she|his|her|him|he's|she's|hes)\b", re.I)
 BOTH_OF_US = re.compile(r"^\s*(?:and|&)\s+(?:i|me|myself)\b", re.I)
@@ -468,7 +478,7 @@ def read(kb: KnowledgeBase, text: str) -> list[Understood]:
         item("size_mm", round((lo + hi) / 2 * _mm(m.group(3)), 2), m.start(), m.end(), sure(m))
     for m in SIZE_ONE.finditer(text):
         if not _overlaps(taken, m.start(), m.end()) and not _size_of_other(text, m.start(), lex):
-            mm = round(float(m.group(1)) * _mm(m.group(2)), 2)
+            mm = round(_size_number(m.group(1)) * _mm(m.group(2)), 2)
             item("size_mm", mm, m.start(), m.end(), sure(m))
     for m in COUNT_NUM.finditer(text):
         if not _overlaps(taken, m.start(), m.end()):
@@ -788,7 +798,9 @@ def _bumps_colour(text: str, start: int, end: int, lex: Any) -> bool:
     words = re.findall(r"[a-z]+", after)[:3]
     # "a pea-sized lump with a little black dot in the middle": the centre's colour
     if re.match(
-        r"\s*(?:dot|dots|point|spot|pore)\s+(?:in|at)\s+the\s+(?:middle|centre|center)\b", after
+        r"\s*(?:dot|dots|point|spot|pore)\s+(?:(?:in|at)\s+the\s+(?:middle|centre|center|tip|top)"
+        r"|on\s+(?:the\s+)?top)\b",
+        after,
     ):
         return False
     other = [w in lex["colour_of_other"] for w in words]  # a blister's colour is its fluid's
@@ -936,6 +948,10 @@ def _whose(text: str, lex: Any) -> Understood | None:
         before = [u for u in mentions if u.start < lo]
         if THIRD_PERSON.search(clause) and before:
             return before[-1]
+        # "my daughter is 6 weeks old, and I noticed a small lump": the writer only saw it
+        own = WRITER_SAW.sub(" ", clause)
+        if before and own != clause and not FIRST_PERSON.search(own):
+            return before[-1]
         if FIRST_PERSON.search(clause):
             return None  # the writer's own bumps
     return mentions[0] if mentions else None
@@ -1077,6 +1093,14 @@ def _certainty(ent: Span) -> str:
 def _unit(word: str) -> str:
     units = {"d": "day", "w": "week", "f": "fortnight", "m": "month", "y": "year"}
     return units.get(word[:1].lower(), "day")
+
+
+def _size_number(said: str) -> float:
+    """ "5", ".5", "1/2" as a number."""
+    if "/" in said:
+        top, bottom = said.split("/")
+        return float(top) / float(bottom) if float(bottom) else 0.0
+    return float(said)
 
 
 def _mm(unit: str) -> float:

@@ -1414,36 +1414,6 @@ def test_what_came_out_gives_no_colour_to_the_bump() -> None:
         ),
         ("a white pimple right below my waterline of the left eye", "locations", "eyelids"),
         ("drooling and a refusal to eat", "findings.unwell", True),
-    ],
-)
-def test_phrases_from_the_eleventh_batch_are_read(text: str, path: str, value: Any) -> None:
-    assert stated(text).get(path) == [value], stated(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "no bumps on my face, only on my back",  # the negation is the place's
-        "a small lump on my eyelid towards the corner away from nose",
-        "a red lump on my earlobe; it hurts to lie on that side of my face",
-        "my son has spots like the ones in my mouth",  # the writer's own mouth
-    ],
-)
-def test_places_that_are_not_where_the_bumps_are_stay_unread(text: str) -> None:
-    got = stated(text).get("locations", [])
-    assert not {"cheeks", "nose", "inside_mouth", "face"} & set(got), got
-
-
-def test_black_is_the_darkest_brown_but_not_a_black_centre_or_a_black_eye() -> None:
-    # the case format has no black: a black bump is pigmented, brown
-    assert stated("a small black bump on my cheek for six months")["colour"] == ["brown"]
-    assert "colour" not in stated("a lump on my back with a little black dot in the middle")
-    assert "colour" not in stated("two styes, it feels like I have two black eyes")
-
-
-@pytest.mark.parametrize(
-    ("text", "path", "value"),
-    [
         # the twelfth blind batch (R325-R354)
         ("no matter how many times I drain it, it keeps coming back", "findings.recurring", True),
         ("I have no idea why they itch so much", "findings.itchy", True),
@@ -1466,8 +1436,29 @@ def test_black_is_the_darkest_brown_but_not_a_black_centre_or_a_black_eye() -> N
         ),
     ],
 )
-def test_phrases_from_the_twelfth_batch_are_read(text: str, path: str, value: Any) -> None:
+def test_phrases_from_the_blind_forum_batches_are_read(text: str, path: str, value: Any) -> None:
     assert stated(text).get(path) == [value], stated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no bumps on my face, only on my back",  # the negation is the place's
+        "a small lump on my eyelid towards the corner away from nose",
+        "a red lump on my earlobe; it hurts to lie on that side of my face",
+        "my son has spots like the ones in my mouth",  # the writer's own mouth
+    ],
+)
+def test_places_that_are_not_where_the_bumps_are_stay_unread(text: str) -> None:
+    got = stated(text).get("locations", [])
+    assert not {"cheeks", "nose", "inside_mouth", "face"} & set(got), got
+
+
+def test_black_is_the_darkest_brown_but_not_a_black_centre_or_a_black_eye() -> None:
+    # the case format has no black: a black bump is pigmented, brown
+    assert stated("a small black bump on my cheek for six months")["colour"] == ["brown"]
+    assert "colour" not in stated("a lump on my back with a little black dot in the middle")
+    assert "colour" not in stated("two styes, it feels like I have two black eyes")
 
 
 def test_a_person_named_later_is_not_whose_the_bumps_are_when_the_writer_only_worries() -> None:
